@@ -1,0 +1,7 @@
+"""``python -m fakeregistry``."""
+
+import sys
+
+from fakeregistry.cli import main
+
+sys.exit(main())

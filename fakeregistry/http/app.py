@@ -1,0 +1,52 @@
+"""The application factory: a registry is ``create_app()``, everything else wraps it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+
+from fakeregistry.http import base, blobs, discovery, manifests, uploads
+from fakeregistry.http.keys import ON_ERROR, STORAGE
+from fakeregistry.http.middleware import registry_middleware
+from fakeregistry.options import RegistryOptions
+from fakeregistry.storage import Storage
+
+__all__ = ["STORAGE", "create_app"]
+
+# ``<name>`` may itself contain "blobs", "manifests", "tags" or "uploads" as path segments, so
+# it is matched greedily and each route is decided by its suffix.
+_NAME = "{name:.+}"
+
+
+def create_app(
+    options: RegistryOptions | None = None,
+    *,
+    storage: Storage | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+) -> web.Application:
+    """A registry application serving ``storage`` (a fresh one with ``options`` by default).
+
+    ``on_error`` is called with any unexpected exception a handler raises (the client gets a
+    500 ``UNKNOWN`` error), so test harnesses can fail the test that caused it.
+    """
+    app = web.Application(middlewares=[registry_middleware], client_max_size=0)
+    app[STORAGE] = storage if storage is not None else Storage(options)
+    if on_error is not None:
+        app[ON_ERROR] = on_error
+    router = app.router
+    router.add_get("/v2/", base.get_base)  # also answers HEAD
+    router.add_get("/v2/_catalog", discovery.get_catalog, allow_head=False)
+    router.add_get(f"/v2/{_NAME}/tags/list", discovery.get_tags, allow_head=False)
+    router.add_get(f"/v2/{_NAME}/referrers/{{digest}}", discovery.get_referrers, allow_head=False)
+    router.add_get(f"/v2/{_NAME}/manifests/{{reference}}", manifests.get_manifest)
+    router.add_put(f"/v2/{_NAME}/manifests/{{reference}}", manifests.put_manifest)
+    router.add_delete(f"/v2/{_NAME}/manifests/{{reference}}", manifests.delete_manifest)
+    router.add_post(f"/v2/{_NAME}/blobs/uploads/", uploads.start_upload)
+    router.add_get(f"/v2/{_NAME}/blobs/uploads/{{upload_id}}", uploads.get_upload, allow_head=False)
+    router.add_patch(f"/v2/{_NAME}/blobs/uploads/{{upload_id}}", uploads.patch_upload)
+    router.add_put(f"/v2/{_NAME}/blobs/uploads/{{upload_id}}", uploads.finish_upload)
+    router.add_delete(f"/v2/{_NAME}/blobs/uploads/{{upload_id}}", uploads.cancel_upload)
+    router.add_get(f"/v2/{_NAME}/blobs/{{digest}}", blobs.get_blob)
+    router.add_delete(f"/v2/{_NAME}/blobs/{{digest}}", blobs.delete_blob)
+    return app

@@ -1,0 +1,85 @@
+"""Blob reads and deletes (distribution-spec "Pulling blobs", "Deleting blobs")."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from fakeregistry.errors import ErrorCode, RegistryError
+from fakeregistry.http.requests import repository, storage
+from fakeregistry.mediatypes import OCTET_STREAM
+from fakeregistry.storage import Blob
+
+__all__ = ["delete_blob", "get_blob", "parse_range"]
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def parse_range(value: str, size: int) -> tuple[int, int]:
+    """The byte range ``[start, end)`` a ``Range`` header asks of a blob of ``size`` bytes.
+
+    ``bytes=a-b``, ``bytes=a-`` and ``bytes=-n`` (the last n bytes) are understood; the end is
+    clamped to the size (RFC 9110 14.1.2). A start at or past the end, or after the end, is
+    ``RANGE_INVALID`` (416), which carries ``Content-Range: bytes */size``.
+    """
+    match = _RANGE.match(value.strip())
+    unsatisfiable = RegistryError(
+        ErrorCode.RANGE_INVALID,
+        f"range {value!r} not satisfiable for {size} bytes",
+        headers={"Content-Range": f"bytes */{size}"},
+    )
+    if not match or (not match[1] and not match[2]):
+        raise unsatisfiable
+    if not match[1]:
+        suffix = int(match[2])
+        if suffix == 0:
+            raise unsatisfiable
+        return max(size - suffix, 0), size
+    start = int(match[1])
+    end = int(match[2]) + 1 if match[2] else size
+    if start >= size or start >= end:
+        raise unsatisfiable
+    return start, min(end, size)
+
+
+def _blob_headers(blob: Blob) -> dict[str, str]:
+    return {
+        "Docker-Content-Digest": blob.digest,
+        "ETag": f'"{blob.digest}"',
+        "Content-Type": OCTET_STREAM,
+        "Accept-Ranges": "bytes",
+    }
+
+
+# end-2: GET/HEAD /v2/<name>/blobs/<digest> — the blob's bytes, whole or a byte range.
+async def get_blob(request: web.Request) -> web.StreamResponse:
+    name = repository(request)
+    blob = storage(request).get_blob(name, request.match_info["digest"])
+    headers = _blob_headers(blob)
+    status, start, end = 200, 0, blob.size
+    range_header = request.headers.get("Range")
+    if range_header is not None:
+        start, end = parse_range(range_header, blob.size)
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{blob.size}"
+    headers["Content-Length"] = str(end - start)
+    if request.method == "HEAD":
+        return web.Response(status=status, headers=headers)
+    if len(blob.chunks) == 1 and status == 200:
+        # One chunk: hand the stored bytes object to the transport as is.
+        return web.Response(status=status, headers=headers, body=blob.chunks[0])
+    response = web.StreamResponse(status=status, headers=headers)
+    response.content_length = end - start
+    await response.prepare(request)
+    for piece in blob.iter_range(start, end):
+        await response.write(piece)
+    await response.write_eof()
+    return response
+
+
+# end-10: DELETE /v2/<name>/blobs/<digest> — unlink the blob from this repository.
+async def delete_blob(request: web.Request) -> web.Response:
+    name = repository(request)
+    storage(request).delete_blob(name, request.match_info["digest"])
+    return web.Response(status=202, headers={"Content-Length": "0"})

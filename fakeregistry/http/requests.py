@@ -1,0 +1,122 @@
+"""Reading what a request carries: path parts, query values and bodies."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from aiohttp import web
+from aiohttp.client_exceptions import ClientPayloadError
+from aiohttp.http_exceptions import HttpProcessingError
+
+from fakeregistry.errors import ErrorCode, RegistryError
+from fakeregistry.http.keys import STORAGE
+from fakeregistry.storage import BlobWriter, Storage
+
+__all__ = [
+    "content_length",
+    "page_params",
+    "parse_content_range",
+    "read_body",
+    "repository",
+    "storage",
+    "stream_body",
+]
+
+# Errors aiohttp raises when a client goes away or sends a broken body mid-request.
+_BODY_ERRORS = (
+    ClientPayloadError,
+    HttpProcessingError,
+    ConnectionError,
+    asyncio.IncompleteReadError,
+)
+
+
+def storage(request: web.Request) -> Storage:
+    return request.app[STORAGE]
+
+
+def repository(request: web.Request) -> str:
+    """The ``<name>`` path part, checked against the repository grammar (``NAME_INVALID``)."""
+    name = request.match_info["name"]
+    storage(request).check_name(name)
+    return name
+
+
+def content_length(request: web.Request) -> int | None:
+    """The declared body length, or None when the body is chunked or absent."""
+    value = request.headers.get("Content-Length")
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise RegistryError(ErrorCode.SIZE_INVALID, f"invalid Content-Length {value!r}")
+    return int(value)
+
+
+async def stream_body(request: web.Request, writer: BlobWriter) -> None:
+    """Feed the whole request body into ``writer`` as it arrives.
+
+    A body cut off before its declared length raises ``BLOB_UPLOAD_INVALID``; the caller then
+    discards the writer, so nothing partial is stored.
+    """
+    try:
+        async for data in request.content.iter_any():
+            writer.write(data)
+    except _BODY_ERRORS as exc:
+        raise RegistryError(
+            ErrorCode.BLOB_UPLOAD_INVALID, f"request body incomplete: {exc}"
+        ) from None
+    declared = content_length(request)
+    if declared is not None and declared != writer.size:
+        raise RegistryError(
+            ErrorCode.BLOB_UPLOAD_INVALID,
+            f"request body incomplete: got {writer.size} of {declared} bytes",
+        )
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The whole (small) request body; 413 ``SIZE_INVALID`` past ``limit`` bytes."""
+    declared = content_length(request)
+    too_large = RegistryError(
+        ErrorCode.SIZE_INVALID, f"body exceeds the limit of {limit} bytes", status=413
+    )
+    if declared is not None and declared > limit:
+        raise too_large
+    body = bytearray()
+    try:
+        async for data in request.content.iter_any():
+            body += data
+            if len(body) > limit:
+                raise too_large
+    except _BODY_ERRORS as exc:
+        raise RegistryError(ErrorCode.MANIFEST_INVALID, f"request body incomplete: {exc}") from None
+    return bytes(body)
+
+
+_CONTENT_RANGE = re.compile(r"^(?:bytes )?(\d+)-(\d+)$")
+
+
+def parse_content_range(value: str) -> tuple[int, int]:
+    """``Content-Range: <start>-<end>`` of a chunk (inclusive); ``RANGE_INVALID`` otherwise."""
+    match = _CONTENT_RANGE.match(value.strip())
+    if not match:
+        raise RegistryError(ErrorCode.RANGE_INVALID, f"malformed Content-Range {value!r}")
+    start, end = int(match[1]), int(match[2])
+    if start > end:
+        raise RegistryError(
+            ErrorCode.RANGE_INVALID, f"Content-Range {value!r} ends before it starts"
+        )
+    return start, end
+
+
+def page_params(
+    request: web.Request, default_n: int | None = None
+) -> tuple[int | None, str | None]:
+    """The ``n`` and ``last`` query values of a listing (``PAGINATION_NUMBER_INVALID``)."""
+    raw_n = request.query.get("n")
+    n = default_n
+    if raw_n is not None and raw_n != "":
+        if not raw_n.isdigit() or len(raw_n) > 9:
+            raise RegistryError(ErrorCode.PAGINATION_NUMBER_INVALID, f"n={raw_n!r}")
+        n = int(raw_n)
+    return n, request.query.get("last") or None

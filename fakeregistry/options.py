@@ -1,0 +1,56 @@
+"""Settings of one registry instance, shared by storage and the HTTP layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["DEFAULT_MAX_MANIFEST_SIZE", "Negotiation", "RegistryOptions", "Validation"]
+
+Negotiation = Literal["strict", "lenient"]
+Validation = Literal["strict", "sparse"]
+
+# The distribution-spec asks registries to accept manifests of at least 4 MiB; distribution's
+# default limit is the same.
+DEFAULT_MAX_MANIFEST_SIZE = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryOptions:
+    """How a registry behaves where the spec leaves a choice.
+
+    - ``deletes``: allow ``DELETE`` of manifests, tags and blobs; when off they answer
+      405 ``UNSUPPORTED`` (distribution's default is off; ours is on, since tests delete).
+    - ``referrers``: serve the referrers API; off answers 404 so clients fall back to the
+      ``sha256-<hex>`` tag schema.
+    - ``negotiation``: ``"strict"`` follows distribution v3 (an OCI manifest or index whose type
+      the ``Accept`` header does not name is ``MANIFEST_UNKNOWN``; a Docker list fetched by tag
+      by a client that does not accept lists yields its linux/amd64 child); ``"lenient"``
+      ignores ``Accept`` like go-containerregistry.
+    - ``validation``: ``"strict"`` checks names and tags against the spec grammar and refuses
+      manifests that reference blobs or manifests the repository lacks; ``"sparse"`` accepts
+      any path-safe name and tag and skips the reference checks.
+    - ``max_manifest_size``: bytes; larger manifest bodies answer 413.
+    - ``upload_expiry``: seconds an idle upload session lives before it is dropped.
+    """
+
+    deletes: bool = True
+    referrers: bool = True
+    negotiation: Negotiation = "strict"
+    validation: Validation = "strict"
+    max_manifest_size: int = DEFAULT_MAX_MANIFEST_SIZE
+    upload_expiry: float = 3600.0
+
+    def __post_init__(self) -> None:
+        if self.negotiation not in ("strict", "lenient"):
+            raise ValueError(f"negotiation must be 'strict' or 'lenient', not {self.negotiation!r}")
+        if self.validation not in ("strict", "sparse"):
+            raise ValueError(f"validation must be 'strict' or 'sparse', not {self.validation!r}")
+        if self.max_manifest_size <= 0:
+            raise ValueError("max_manifest_size must be positive")
+        if self.upload_expiry <= 0:
+            raise ValueError("upload_expiry must be positive")
+
+    @property
+    def strict_names(self) -> bool:
+        return self.validation == "strict"

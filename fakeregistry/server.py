@@ -1,0 +1,224 @@
+"""Running a registry: on its own thread (for sync and async tests alike) or in the caller's
+event loop.
+
+``RegistryServer`` owns an event loop on a daemon thread and serves ``create_app()`` on
+127.0.0.1 and a free port::
+
+    with RegistryServer() as registry:
+        urllib.request.urlopen(registry.url + "/v2/")
+
+State is reached through :meth:`RegistryServer.call`, which runs a function on the server's loop,
+so seeding from the test thread never races a request being served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from aiohttp import web
+
+from fakeregistry.http import create_app
+from fakeregistry.options import RegistryOptions
+from fakeregistry.storage import Storage
+
+__all__ = ["AsyncRegistryServer", "RegistryServer"]
+
+T = TypeVar("T")
+
+DEFAULT_HOST = "127.0.0.1"
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
+
+
+def _url(host: str, port: int, tls: bool) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"{'https' if tls else 'http'}://{shown}:{port}"
+
+
+class AsyncRegistryServer:
+    """A registry served from the running event loop (for aiohttp users and the CLI).
+
+    ``async with AsyncRegistryServer() as registry:`` binds, serves, and on exit stops.
+    """
+
+    def __init__(
+        self,
+        options: RegistryOptions | None = None,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+        access_log: logging.Logger | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        app: web.Application | None = None,
+    ) -> None:
+        self.storage = Storage(options)
+        self.app = app if app is not None else create_app(storage=self.storage, on_error=on_error)
+        self.host = host
+        self.port = port
+        self.ssl_context = ssl_context
+        self._access_log = access_log
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL, without a trailing slash: ``http://127.0.0.1:PORT``."""
+        return _url(self.host, self.port, self.ssl_context is not None)
+
+    async def start(self) -> None:
+        """Bind and start serving; ``port`` then holds the real port."""
+        runner = web.AppRunner(
+            self.app,
+            access_log=self._access_log,
+            access_log_format=ACCESS_LOG_FORMAT,
+            handle_signals=False,
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port, ssl_context=self.ssl_context)
+        await site.start()
+        self._runner = runner
+        server = site._server
+        assert isinstance(server, asyncio.base_events.Server)
+        sock: socket.socket = server.sockets[0]
+        self.port = sock.getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop serving and close open connections."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
+class RegistryServer:
+    """A registry on its own thread and event loop, usable from any code, sync or async."""
+
+    def __init__(
+        self,
+        options: RegistryOptions | None = None,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+        access_log: logging.Logger | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self._server = AsyncRegistryServer(
+            options,
+            host=host,
+            port=port,
+            ssl_context=ssl_context,
+            access_log=access_log,
+            on_error=on_error,
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL, without a trailing slash: ``http://127.0.0.1:PORT``."""
+        return self._server.url
+
+    @property
+    def host(self) -> str:
+        """``HOST:PORT`` as image references spell it."""
+        return self.url.split("://", 1)[1]
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def storage(self) -> Storage:
+        """The registry's state. Touch it only through :meth:`call` while the server runs."""
+        return self._server.storage
+
+    @property
+    def options(self) -> RegistryOptions:
+        return self._server.storage.options
+
+    def start(self) -> Self:
+        """Start the thread and wait until the server accepts connections."""
+        if self._thread is not None:
+            return self
+        loop = asyncio.new_event_loop()
+        started: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self._server.start())
+            except BaseException as exc:
+                started.set_exception(exc)
+                loop.close()
+                return
+            started.set_result(None)
+            loop.run_forever()
+            loop.run_until_complete(self._server.stop())
+            loop.close()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=run, name="fakeregistry", daemon=True)
+        self._thread.start()
+        try:
+            started.result()
+        except BaseException:
+            self._thread.join()
+            self._thread = self._loop = None
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and join the thread."""
+        if self._thread is None or self._loop is None:
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._thread = self._loop = None
+
+    def call(self, function: Callable[..., T], /, *args: Any) -> T:
+        """Run ``function(*args)`` on the server's loop and return its result (or raise its
+        exception). Calls made on the server's own thread run at once."""
+        loop = self._loop
+        if loop is None:
+            return function(*args)
+        if threading.current_thread() is self._thread:
+            return function(*args)
+
+        async def invoke() -> T:
+            return function(*args)
+
+        return asyncio.run_coroutine_threadsafe(invoke(), loop).result()
+
+    def reset(self) -> None:
+        """Empty the registry."""
+        self.call(self.storage.reset)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

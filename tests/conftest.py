@@ -1,0 +1,62 @@
+"""Shared fixtures: a fresh registry per test, and an HTTP client for it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from fakeregistry import RegistryOptions, RegistryServer
+
+RegistryFactory = Callable[..., RegistryServer]
+
+# In CI every external client is installed, so a test that would skip for a missing client
+# must fail instead (.ci/run sets this).
+REQUIRE_CLIENTS = os.environ.get("FAKEREGISTRY_REQUIRE_CLIENTS") == "1"
+
+
+def require_tool(name: str) -> str:
+    """The path of an external command, or skip (fail under FAKEREGISTRY_REQUIRE_CLIENTS=1)."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (Debian package or PyPI; .ci/run installs it)"
+        if REQUIRE_CLIENTS:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def make_registry() -> Iterator[RegistryFactory]:
+    """Start registries with given options (``make_registry(deletes=False)``); all are stopped
+    after the test. Server-side exceptions fail the test."""
+    servers: list[RegistryServer] = []
+    errors: list[BaseException] = []
+
+    def make(**options: Any) -> RegistryServer:
+        server = RegistryServer(RegistryOptions(**options), on_error=errors.append).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture
+def registry(make_registry: RegistryFactory) -> RegistryServer:
+    """A fresh registry with default options on 127.0.0.1."""
+    return make_registry()
+
+
+@pytest.fixture
+def http(registry: RegistryServer) -> Iterator[httpx.Client]:
+    """An HTTP client whose base URL is ``registry``."""
+    with httpx.Client(base_url=registry.url, timeout=30) as client:
+        yield client
