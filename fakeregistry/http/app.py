@@ -8,7 +8,7 @@ from aiohttp import web
 
 from fakeregistry.http import base, blobs, discovery, manifests, uploads
 from fakeregistry.http.keys import ON_ERROR, STORAGE
-from fakeregistry.http.middleware import registry_middleware
+from fakeregistry.http.middleware import add_common_headers, registry_middleware
 from fakeregistry.options import RegistryOptions
 from fakeregistry.storage import Storage
 
@@ -31,6 +31,7 @@ def create_app(
     500 ``UNKNOWN`` error), so test harnesses can fail the test that caused it.
     """
     app = web.Application(middlewares=[registry_middleware], client_max_size=0)
+    app.on_response_prepare.append(add_common_headers)
     app[STORAGE] = storage if storage is not None else Storage(options)
     if on_error is not None:
         app[ON_ERROR] = on_error

@@ -10,7 +10,7 @@ from aiohttp.typedefs import Handler
 from fakeregistry.errors import ErrorCode, RegistryError, error_body
 from fakeregistry.http.keys import ON_ERROR
 
-__all__ = ["API_VERSION_HEADER", "error_response", "registry_middleware"]
+__all__ = ["API_VERSION_HEADER", "add_common_headers", "error_response", "registry_middleware"]
 
 log = logging.getLogger("fakeregistry")
 
@@ -30,7 +30,7 @@ def error_response(error: RegistryError) -> web.Response:
         status=error.status,
         body=error_body(error),
         content_type="application/json",
-        headers={**API_VERSION_HEADER, **error.headers},
+        headers=error.headers,
     )
     return response
 
@@ -53,5 +53,9 @@ async def registry_middleware(request: web.Request, handler: Handler) -> web.Str
         if on_error is not None:
             on_error(exc)
         return error_response(RegistryError(ErrorCode.UNKNOWN, f"{type(exc).__name__}: {exc}"))
-    response.headers.update(API_VERSION_HEADER)
     return response
+
+
+async def add_common_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Headers on every response, streamed ones included (an ``on_response_prepare`` hook)."""
+    response.headers.update(API_VERSION_HEADER)
