@@ -1,0 +1,190 @@
+"""The pure rules at the bottom: digests, media types, repository names, tags, references."""
+
+from __future__ import annotations
+
+import pytest
+
+from fakeregistry import mediatypes as mt
+from fakeregistry.digest import Digest, DigestError, compute
+from fakeregistry.reference import (
+    ImageReference,
+    ReferenceError,
+    is_valid_repository,
+    is_valid_tag,
+)
+from fakeregistry.storage import Blob, BlobWriter
+
+HEX64 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [
+        pytest.param(f"sha256:{HEX64}", True, id="sha256"),
+        pytest.param("sha512:" + "0" * 128, True, id="sha512"),
+        pytest.param("sha256:" + "0" * 63, False, id="sha256-short"),
+        pytest.param("sha256:" + "0" * 65, False, id="sha256-long"),
+        pytest.param("sha512:" + "0" * 64, False, id="sha512-with-sha256-length"),
+        pytest.param("sha256:" + HEX64.upper(), False, id="uppercase-hex"),
+        pytest.param("md5:" + "0" * 32, False, id="unregistered-algorithm"),
+        pytest.param(HEX64, False, id="no-algorithm"),
+        pytest.param("sha256:", False, id="no-encoded"),
+        pytest.param(f"SHA256:{HEX64}", False, id="uppercase-algorithm"),
+        pytest.param(f" sha256:{HEX64}", False, id="leading-space"),
+        pytest.param("", False, id="empty"),
+    ],
+)
+def test_digest_parse(text: str, valid: bool) -> None:
+    assert Digest.is_valid(text) is valid
+    if valid:
+        assert str(Digest.parse(text)) == text
+    else:
+        with pytest.raises(DigestError):
+            Digest.parse(text)
+
+
+@pytest.mark.parametrize("algorithm", ["sha256", "sha512"])
+def test_digest_compute_and_match(algorithm: str) -> None:
+    digest = compute(b"", algorithm)
+    assert digest.algorithm == algorithm
+    assert digest.matches(b"")
+    assert not digest.matches(b"x")
+    if algorithm == "sha256":
+        assert digest.encoded == HEX64
+
+
+@pytest.mark.parametrize(
+    ("pieces", "expected_chunks"),
+    [
+        pytest.param([b"a" * 10] * 3, 1, id="small-pieces-coalesce"),
+        pytest.param([b"a" * 70000, b"b" * 70000], 2, id="large-pieces-kept"),
+        pytest.param([b"a" * 10, b"b" * 70000], 1, id="small-then-large-coalesce"),
+        pytest.param([b""], 0, id="empty"),
+    ],
+)
+def test_blob_writer(pieces: list[bytes], expected_chunks: int) -> None:
+    writer = BlobWriter()
+    for piece in pieces:
+        writer.write(piece)
+    chunks = writer.finish()
+    assert len(chunks) == expected_chunks
+    assert b"".join(chunks) == b"".join(pieces)
+    assert writer.hasher.hexdigest() == compute(b"".join(pieces)).encoded
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        pytest.param(0, None, id="whole"),
+        pytest.param(3, 7, id="inside-first-chunk"),
+        pytest.param(4, 9, id="across-chunks"),
+        pytest.param(10, 11, id="last-byte"),
+        pytest.param(11, None, id="past-end"),
+        pytest.param(5, 99, id="end-clamped"),
+    ],
+)
+def test_blob_range(start: int, end: int | None) -> None:
+    data = b"0123456789A"
+    blob = Blob("sha256:x", [data[:5], data[5:8], data[8:]])
+    assert b"".join(bytes(p) for p in blob.iter_range(start, end)) == data[start:end]
+
+
+@pytest.mark.parametrize(
+    ("name", "strict", "sparse"),
+    [
+        pytest.param("library/debian", True, True, id="two-components"),
+        pytest.param("a", True, True, id="one-char"),
+        pytest.param("a.b_c__d-e---f", True, True, id="all-separators"),
+        pytest.param("a/b/c/d", True, True, id="deep"),
+        pytest.param("a/blobs/uploads", True, True, id="route-words"),
+        pytest.param("Library/debian", False, True, id="uppercase"),
+        pytest.param("a___b", False, True, id="triple-underscore"),
+        pytest.param("a.-b", False, True, id="mixed-separators"),
+        pytest.param("-a", False, True, id="leading-dash"),
+        pytest.param("a/", False, False, id="trailing-slash"),
+        pytest.param("a//b", False, False, id="empty-component"),
+        pytest.param("", False, False, id="empty"),
+        pytest.param("a b", False, False, id="space"),
+        pytest.param("a" * 255, True, True, id="255-chars"),
+        pytest.param("a" * 256, False, False, id="256-chars"),
+    ],
+)
+def test_repository_names(name: str, strict: bool, sparse: bool) -> None:
+    assert is_valid_repository(name) is strict
+    assert is_valid_repository(name, strict=False) is sparse
+
+
+@pytest.mark.parametrize(
+    ("tag", "valid"),
+    [
+        pytest.param("latest", True, id="latest"),
+        pytest.param("v1.0.0-rc_1", True, id="semver"),
+        pytest.param("_underscore", True, id="leading-underscore"),
+        pytest.param("A" * 128, True, id="128-chars"),
+        pytest.param("A" * 129, False, id="129-chars"),
+        pytest.param(".hidden", False, id="leading-dot"),
+        pytest.param("-dash", False, id="leading-dash"),
+        pytest.param("a:b", False, id="colon"),
+        pytest.param("a/b", False, id="slash"),
+        pytest.param("", False, id="empty"),
+    ],
+)
+def test_tags(tag: str, valid: bool) -> None:
+    assert is_valid_tag(tag) is valid
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("debian", "docker.io/library/debian:latest", id="official-image"),
+        pytest.param("debian:jessie", "docker.io/library/debian:jessie", id="official-tag"),
+        pytest.param("estesp/debian:jessie", "docker.io/estesp/debian:jessie", id="user-repo"),
+        pytest.param("index.docker.io/debian", "docker.io/library/debian:latest", id="legacy"),
+        pytest.param("localhost/x", "localhost/x:latest", id="localhost"),
+        pytest.param("127.0.0.1:5000/ns/repo:v1", "127.0.0.1:5000/ns/repo:v1", id="host-port"),
+        pytest.param(
+            f"host:5000/repo@sha256:{HEX64}",
+            f"host:5000/repo@sha256:{HEX64}",
+            id="by-digest",
+        ),
+        pytest.param(
+            f"repo:tag@sha256:{HEX64}",
+            f"docker.io/library/repo:tag@sha256:{HEX64}",
+            id="tag-and-digest",
+        ),
+    ],
+)
+def test_image_reference(text: str, expected: str) -> None:
+    assert str(ImageReference.parse(text)) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("Debian", id="uppercase"),
+        pytest.param("repo:.bad", id="bad-tag"),
+        pytest.param("repo@sha256:abc", id="bad-digest"),
+        pytest.param(" repo", id="space"),
+    ],
+)
+def test_image_reference_invalid(text: str) -> None:
+    with pytest.raises(ReferenceError):
+        ImageReference.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        pytest.param([], set(), id="none"),
+        pytest.param([mt.OCI_MANIFEST], {mt.OCI_MANIFEST}, id="one"),
+        pytest.param(
+            [f"{mt.OCI_MANIFEST};q=0.9, {mt.OCI_INDEX}", mt.DOCKER_MANIFEST],
+            {mt.OCI_MANIFEST, mt.OCI_INDEX, mt.DOCKER_MANIFEST},
+            id="split-and-params-dropped",
+        ),
+        pytest.param([" , ,"], set(), id="empty-parts"),
+    ],
+)
+def test_accepted_types(headers: list[str], expected: set[str]) -> None:
+    assert mt.accepted_types(headers) == expected
