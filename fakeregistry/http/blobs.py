@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from aiohttp import web
+from aiohttp import payload, web
+from aiohttp.abc import AbstractStreamWriter
 
 from fakeregistry.errors import ErrorCode, RegistryError
 from fakeregistry.http.requests import repository, storage
@@ -43,6 +44,28 @@ def parse_range(value: str, size: int) -> tuple[int, int]:
     return start, min(end, size)
 
 
+class BlobPayload(payload.Payload):
+    """Bytes ``[start, end)`` of a stored blob, written chunk by chunk straight from storage.
+
+    A response body rather than a handler-driven stream, so middleware (fault injection) can
+    still wrap it before anything is sent.
+    """
+
+    def __init__(self, blob: Blob, start: int, end: int) -> None:
+        super().__init__(blob, content_type=OCTET_STREAM)
+        self._blob = blob
+        self._start = start
+        self._end = end
+        self._size = end - start
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        for piece in self._blob.iter_range(self._start, self._end):
+            await writer.write(piece)
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return b"".join(self._blob.iter_range(self._start, self._end)).decode(encoding, errors)
+
+
 def _blob_headers(blob: Blob) -> dict[str, str]:
     return {
         "Docker-Content-Digest": blob.digest,
@@ -66,16 +89,8 @@ async def get_blob(request: web.Request) -> web.StreamResponse:
     headers["Content-Length"] = str(end - start)
     if request.method == "HEAD":
         return web.Response(status=status, headers=headers)
-    if len(blob.chunks) == 1 and status == 200:
-        # One chunk: hand the stored bytes object to the transport as is.
-        return web.Response(status=status, headers=headers, body=blob.chunks[0])
-    response = web.StreamResponse(status=status, headers=headers)
-    response.content_length = end - start
-    await response.prepare(request)
-    for piece in blob.iter_range(start, end):
-        await response.write(piece)
-    await response.write_eof()
-    return response
+    del headers["Content-Length"]  # the payload sets it
+    return web.Response(status=status, headers=headers, body=BlobPayload(blob, start, end))
 
 
 # end-10: DELETE /v2/<name>/blobs/<digest> — unlink the blob from this repository.
