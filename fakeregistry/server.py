@@ -26,6 +26,7 @@ from typing import Any, Self, TypeVar
 from aiohttp import web
 
 from fakeregistry.http import create_app
+from fakeregistry.http.instrument import Instruments
 from fakeregistry.options import RegistryOptions
 from fakeregistry.storage import Storage
 
@@ -57,10 +58,11 @@ class AsyncRegistryServer:
         ssl_context: ssl.SSLContext | None = None,
         access_log: logging.Logger | None = None,
         on_error: Callable[[BaseException], None] | None = None,
-        app: web.Application | None = None,
+        instruments: Instruments | None = None,
     ) -> None:
         self.storage = Storage(options)
-        self.app = app if app is not None else create_app(storage=self.storage, on_error=on_error)
+        self.instruments = instruments
+        self.app = create_app(storage=self.storage, on_error=on_error, instruments=instruments)
         self.host = host
         self.port = port
         self.ssl_context = ssl_context
@@ -120,6 +122,7 @@ class RegistryServer:
         ssl_context: ssl.SSLContext | None = None,
         access_log: logging.Logger | None = None,
         on_error: Callable[[BaseException], None] | None = None,
+        instruments: Instruments | None = None,
     ) -> None:
         self._server = AsyncRegistryServer(
             options,
@@ -128,6 +131,7 @@ class RegistryServer:
             ssl_context=ssl_context,
             access_log=access_log,
             on_error=on_error,
+            instruments=instruments,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None

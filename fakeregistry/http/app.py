@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from fakeregistry.http import base, blobs, discovery, manifests, uploads
+from fakeregistry.http.instrument import Instruments, instrument_middleware
 from fakeregistry.http.keys import ON_ERROR, STORAGE
 from fakeregistry.http.middleware import add_common_headers, registry_middleware
 from fakeregistry.options import RegistryOptions
@@ -24,13 +26,18 @@ def create_app(
     *,
     storage: Storage | None = None,
     on_error: Callable[[BaseException], None] | None = None,
+    instruments: Instruments | None = None,
 ) -> web.Application:
     """A registry application serving ``storage`` (a fresh one with ``options`` by default).
 
     ``on_error`` is called with any unexpected exception a handler raises (the client gets a
     500 ``UNKNOWN`` error), so test harnesses can fail the test that caused it.
+    ``instruments`` turns on the request log and fault injection.
     """
-    app = web.Application(middlewares=[registry_middleware], client_max_size=0)
+    middlewares: list[Middleware] = [registry_middleware]
+    if instruments is not None:
+        middlewares.insert(0, instrument_middleware(instruments))
+    app = web.Application(middlewares=middlewares, client_max_size=0)
     app.on_response_prepare.append(add_common_headers)
     app[STORAGE] = storage if storage is not None else Storage(options)
     if on_error is not None:
