@@ -14,12 +14,10 @@ so seeding from the test thread never races a request being served.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import socket
 import ssl
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -27,6 +25,7 @@ from aiohttp import web
 
 from fakeregistry.http import create_app
 from fakeregistry.http.instrument import Instruments
+from fakeregistry.loopthread import LoopThread
 from fakeregistry.options import RegistryOptions
 from fakeregistry.storage import Storage
 
@@ -133,8 +132,7 @@ class RegistryServer:
             on_error=on_error,
             instruments=instruments,
         )
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._thread = LoopThread("fakeregistry")
 
     @property
     def url(self) -> str:
@@ -161,56 +159,32 @@ class RegistryServer:
 
     def start(self) -> Self:
         """Start the thread and wait until the server accepts connections."""
-        if self._thread is not None:
-            return self
-        loop = asyncio.new_event_loop()
-        started: concurrent.futures.Future[None] = concurrent.futures.Future()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self._server.start())
-            except BaseException as exc:
-                started.set_exception(exc)
-                loop.close()
-                return
-            started.set_result(None)
-            loop.run_forever()
-            loop.run_until_complete(self._server.stop())
-            loop.close()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, name="fakeregistry", daemon=True)
-        self._thread.start()
-        try:
-            started.result()
-        except BaseException:
-            self._thread.join()
-            self._thread = self._loop = None
-            raise
+        self._thread.start(self._server.start)
         return self
 
     def stop(self) -> None:
         """Stop serving and join the thread."""
-        if self._thread is None or self._loop is None:
-            return
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        self._thread = self._loop = None
+        self._thread.stop(self._server.stop)
 
     def call(self, function: Callable[..., T], /, *args: Any) -> T:
         """Run ``function(*args)`` on the server's loop and return its result (or raise its
-        exception). Calls made on the server's own thread run at once."""
-        loop = self._loop
-        if loop is None:
-            return function(*args)
-        if threading.current_thread() is self._thread:
+        exception), so state is never touched while a request is being served. Calls made on
+        the server's own thread, or before it starts, run at once."""
+        if not self._thread.running or self._thread.in_thread():
             return function(*args)
 
         async def invoke() -> T:
             return function(*args)
 
-        return asyncio.run_coroutine_threadsafe(invoke(), loop).result()
+        return self._thread.run(invoke())
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the server's loop and wait for its result."""
+        return self._thread.run(coroutine)
+
+    async def arun(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Await a coroutine running on the server's loop, from another event loop."""
+        return await self._thread.arun(coroutine)
 
     def reset(self) -> None:
         """Empty the registry."""
