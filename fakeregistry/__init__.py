@@ -8,12 +8,17 @@ The public API::
         ...  # registry.url is http://127.0.0.1:PORT
 """
 
+from fakeregistry.builder import Image, Index, build_artifact, build_image, build_index
 from fakeregistry.digest import Digest, DigestError
 from fakeregistry.errors import ErrorCode, RegistryError
+from fakeregistry.faults import Fault, RateLimit
+from fakeregistry.harness import FakeRegistry, FeatureUnavailable
 from fakeregistry.http import create_app
 from fakeregistry.options import RegistryOptions
 from fakeregistry.reference import ImageReference
+from fakeregistry.requestlog import RecordedRequest, RequestLog
 from fakeregistry.server import AsyncRegistryServer, RegistryServer
+from fakeregistry.session import HandleConfig, RegistrySession, ServerError
 from fakeregistry.storage import Storage
 
 __all__ = [
@@ -21,11 +26,25 @@ __all__ = [
     "Digest",
     "DigestError",
     "ErrorCode",
+    "FakeRegistry",
+    "Fault",
+    "FeatureUnavailable",
+    "HandleConfig",
+    "Image",
     "ImageReference",
+    "Index",
+    "RateLimit",
+    "RecordedRequest",
     "RegistryError",
     "RegistryOptions",
     "RegistryServer",
+    "RegistrySession",
+    "RequestLog",
+    "ServerError",
     "Storage",
+    "build_artifact",
+    "build_image",
+    "build_index",
     "create_app",
 ]
 

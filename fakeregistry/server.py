@@ -154,6 +154,11 @@ class RegistryServer:
         return self._server.storage
 
     @property
+    def instruments(self) -> Instruments | None:
+        """The request log and fault plan, when the server was started with them."""
+        return self._server.instruments
+
+    @property
     def options(self) -> RegistryOptions:
         return self._server.storage.options
 

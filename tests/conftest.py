@@ -12,6 +12,8 @@ import pytest
 
 from fakeregistry import RegistryOptions, RegistryServer
 
+pytest_plugins = ["pytester"]
+
 RegistryFactory = Callable[..., RegistryServer]
 
 # In CI every external client is installed, so a test that would skip for a missing client

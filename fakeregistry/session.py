@@ -1,0 +1,146 @@
+"""Registries for a test session: started once, handed out empty to each test.
+
+:class:`RegistrySession` is the engine behind the pytest plugin, kept here so the plugin stays a
+few fixtures and other test runners can reuse it. One server is started per distinct
+configuration (TLS, auth) and reset between tests, which costs well under a millisecond; a
+server-side exception raised while serving a test fails that test.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fakeregistry.faults import FaultPlan
+from fakeregistry.harness import FakeRegistry
+from fakeregistry.http.instrument import Instruments
+from fakeregistry.options import RegistryOptions
+from fakeregistry.requestlog import RequestLog
+from fakeregistry.server import RegistryServer
+
+__all__ = ["HandleConfig", "RegistrySession", "ServerError"]
+
+
+class ServerError(AssertionError):
+    """The registry raised while serving the test's requests (a bug in fakeregistry)."""
+
+
+@dataclass(frozen=True)
+class HandleConfig:
+    """What a test asks of its registry (the ``fake_registry`` marker's arguments).
+
+    ``images``: references to seed, each ``"repo:tag"`` (a linux/amd64 image) or
+    ``("repo:tag", ["linux/amd64", "linux/arm64/v8"])`` (an index); ``layouts``: OCI image
+    layout directories to load, ``{path: repository}``; ``options``: RegistryOptions fields.
+    """
+
+    images: tuple[Any, ...] = ()
+    layouts: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_marker(cls, kwargs: Mapping[str, Any]) -> HandleConfig:
+        known = set(RegistryOptions.__dataclass_fields__)
+        options = {k: v for k, v in kwargs.items() if k in known}
+        unknown = set(kwargs) - known - {"images", "layout", "layouts"}
+        if unknown:
+            raise TypeError(f"fake_registry marker: unknown arguments {sorted(unknown)}")
+        layouts = dict(kwargs.get("layouts", {}))
+        if "layout" in kwargs:
+            path, repository = kwargs["layout"]
+            layouts[str(path)] = repository
+        return cls(tuple(kwargs.get("images", ())), layouts, options)
+
+
+@dataclass
+class _Server:
+    server: RegistryServer
+    errors: list[BaseException]
+
+
+class RegistrySession:
+    """Our registries for one test session (one per pytest-xdist worker)."""
+
+    def __init__(self) -> None:
+        self._servers: dict[tuple[Any, ...], _Server] = {}
+        self._extra: list[_Server] = []
+
+    def _start(self) -> _Server:
+        errors: list[BaseException] = []
+        instruments = Instruments(RequestLog(), FaultPlan())
+        server = RegistryServer(instruments=instruments, on_error=errors.append).start()
+        return _Server(server, errors)
+
+    def server(self, key: tuple[Any, ...] = ()) -> RegistryServer:
+        """The session's server for a configuration, started on first use."""
+        if key not in self._servers:
+            self._servers[key] = self._start()
+        return self._servers[key].server
+
+    def acquire(
+        self, config: HandleConfig | None = None, key: tuple[Any, ...] = ()
+    ) -> FakeRegistry:
+        """An empty registry for one test, set up as ``config`` asks."""
+        self.server(key)
+        entry = self._servers[key]
+        entry.server.call(_reset, entry.server, RegistryOptions())
+        entry.errors.clear()
+        handle = FakeRegistry.for_server(entry.server)
+        if config is not None:
+            seed(handle, config)
+        return handle
+
+    def new_registry(self, **options: Any) -> FakeRegistry:
+        """A further, independent registry (stopped by :meth:`release_extra`)."""
+        entry = self._start()
+        if options:
+            entry.server.call(_reset, entry.server, RegistryOptions(**options))
+        self._extra.append(entry)
+        return FakeRegistry.for_server(entry.server)
+
+    def check(self, handles: Iterable[FakeRegistry]) -> None:
+        """Raise :class:`ServerError` with the server's traceback if serving failed."""
+        for entry in [*self._servers.values(), *self._extra]:
+            if entry.errors:
+                error = entry.errors[0]
+                entry.errors.clear()
+                text = "".join(traceback.format_exception(error))
+                raise ServerError(f"fakeregistry raised while serving this test:\n{text}")
+
+    def release_extra(self) -> None:
+        for entry in self._extra:
+            entry.server.stop()
+        self._extra.clear()
+
+    def close(self) -> None:
+        self.release_extra()
+        for entry in self._servers.values():
+            entry.server.stop()
+        self._servers.clear()
+
+
+def _reset(server: RegistryServer, options: RegistryOptions) -> None:
+    """Runs on the server's loop: empty storage, log and faults, restore options."""
+    server.storage.reset()
+    server.storage.options = options
+    instruments = server.instruments
+    if instruments is not None:
+        instruments.log.clear()
+        instruments.plan.clear()
+
+
+def seed(handle: FakeRegistry, config: HandleConfig) -> None:
+    """Apply a marker's options and push its images and layouts."""
+    if config.options:
+        handle.configure(**config.options)
+    for image in config.images:
+        if isinstance(image, str):
+            handle.push_image(image)
+        else:
+            ref, platforms = image
+            handle.push_index(ref, list(platforms))
+    for path, repository in config.layouts.items():
+        handle.load_layout(Path(path), repository)
