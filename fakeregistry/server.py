@@ -15,19 +15,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import socket
 import ssl
+import weakref
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from aiohttp import web
 
+from fakeregistry.auth import AuthConfig
 from fakeregistry.http import create_app
 from fakeregistry.http.instrument import Instruments
 from fakeregistry.loopthread import LoopThread
 from fakeregistry.options import RegistryOptions
 from fakeregistry.storage import Storage
+from fakeregistry.tls import TLSConfig, generate_tls
 
 __all__ = ["AsyncRegistryServer", "RegistryServer"]
 
@@ -35,6 +40,26 @@ T = TypeVar("T")
 
 DEFAULT_HOST = "127.0.0.1"
 ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
+
+
+def _tls_setup(
+    ssl_context: ssl.SSLContext | None, tls: bool | TLSConfig, tls_dir: str | Path | None
+) -> tuple[TLSConfig | None, ssl.SSLContext | None]:
+    """The TLS configuration and the server-side context: from ``tls`` (True generates a
+    throwaway CA into ``tls_dir``, or a temporary directory removed at exit), or from a bare
+    server ``ssl_context`` (the older way, which gives clients nothing to trust)."""
+    if ssl_context is not None:
+        if tls is not False:
+            raise ValueError("give either ssl_context or tls, not both")
+        return None, ssl_context
+    if tls is False:
+        if tls_dir is not None:
+            raise ValueError("tls_dir needs tls=True")
+        return None, None
+    if tls is True:
+        config = generate_tls(tls_dir)
+        return config, config.server_context
+    return tls, tls.server_context
 
 
 def _url(host: str, port: int, tls: bool) -> str:
@@ -58,20 +83,40 @@ class AsyncRegistryServer:
         access_log: logging.Logger | None = None,
         on_error: Callable[[BaseException], None] | None = None,
         instruments: Instruments | None = None,
+        tls: bool | TLSConfig = False,
+        tls_dir: str | Path | None = None,
+        auth: AuthConfig | None = None,
     ) -> None:
         self.storage = Storage(options)
         self.instruments = instruments
-        self.app = create_app(storage=self.storage, on_error=on_error, instruments=instruments)
+        self.auth = auth
+        self.app = create_app(
+            storage=self.storage, on_error=on_error, instruments=instruments, auth=auth
+        )
         self.host = host
         self.port = port
-        self.ssl_context = ssl_context
+        self.tls, self._server_ssl = _tls_setup(ssl_context, tls, tls_dir)
+        if tls is True and tls_dir is None and self.tls is not None:
+            # The CA went to a fresh temporary directory: remove it with the server.
+            weakref.finalize(self, shutil.rmtree, self.tls.ca_path.parent, True)
         self._access_log = access_log
         self._runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
         """The base URL, without a trailing slash: ``http://127.0.0.1:PORT``."""
-        return _url(self.host, self.port, self.ssl_context is not None)
+        return _url(self.host, self.port, self._server_ssl is not None)
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """A client-side context that trusts this server's certificate (None without TLS, or
+        when TLS came as a bare server ``ssl_context``)."""
+        return self.tls.client_context if self.tls is not None else None
+
+    @property
+    def ca_path(self) -> Path | None:
+        """The PEM file clients should trust (the generated CA's ``ca.crt``), if known."""
+        return self.tls.ca_path if self.tls is not None else None
 
     async def start(self) -> None:
         """Bind and start serving; ``port`` then holds the real port."""
@@ -82,7 +127,7 @@ class AsyncRegistryServer:
             handle_signals=False,
         )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, ssl_context=self.ssl_context)
+        site = web.TCPSite(runner, self.host, self.port, ssl_context=self._server_ssl)
         await site.start()
         self._runner = runner
         server = site._server
@@ -122,6 +167,9 @@ class RegistryServer:
         access_log: logging.Logger | None = None,
         on_error: Callable[[BaseException], None] | None = None,
         instruments: Instruments | None = None,
+        tls: bool | TLSConfig = False,
+        tls_dir: str | Path | None = None,
+        auth: AuthConfig | None = None,
     ) -> None:
         self._server = AsyncRegistryServer(
             options,
@@ -131,6 +179,9 @@ class RegistryServer:
             access_log=access_log,
             on_error=on_error,
             instruments=instruments,
+            tls=tls,
+            tls_dir=tls_dir,
+            auth=auth,
         )
         self._thread = LoopThread("fakeregistry")
 
@@ -147,6 +198,25 @@ class RegistryServer:
     @property
     def port(self) -> int:
         return self._server.port
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """A client-side context trusting the server's certificate (None without TLS)."""
+        return self._server.ssl_context
+
+    @property
+    def ca_path(self) -> Path | None:
+        """The CA file clients should trust (``<tls_dir>/ca.crt``), None without TLS."""
+        return self._server.ca_path
+
+    @property
+    def tls(self) -> TLSConfig | None:
+        return self._server.tls
+
+    @property
+    def auth(self) -> AuthConfig | None:
+        """The auth configuration (users, rules, token authority), None when open."""
+        return self._server.auth
 
     @property
     def storage(self) -> Storage:

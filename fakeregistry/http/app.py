@@ -7,7 +7,9 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from fakeregistry.auth import AuthConfig
 from fakeregistry.http import base, blobs, discovery, manifests, uploads
+from fakeregistry.http.auth import add_token_routes, auth_middleware
 from fakeregistry.http.instrument import Instruments, instrument_middleware
 from fakeregistry.http.keys import ON_ERROR, STORAGE
 from fakeregistry.http.middleware import add_common_headers, registry_middleware
@@ -27,21 +29,28 @@ def create_app(
     storage: Storage | None = None,
     on_error: Callable[[BaseException], None] | None = None,
     instruments: Instruments | None = None,
+    auth: AuthConfig | None = None,
 ) -> web.Application:
     """A registry application serving ``storage`` (a fresh one with ``options`` by default).
 
     ``on_error`` is called with any unexpected exception a handler raises (the client gets a
     500 ``UNKNOWN`` error), so test harnesses can fail the test that caused it.
     ``instruments`` turns on the request log and fault injection.
+    ``auth`` asks for credentials or tokens (:class:`fakeregistry.auth.AuthConfig`) and serves
+    the token endpoint in token mode; None (the default) adds no auth middleware at all.
     """
     middlewares: list[Middleware] = [registry_middleware]
     if instruments is not None:
         middlewares.insert(0, instrument_middleware(instruments))
+    if auth is not None:
+        middlewares.append(auth_middleware(auth))
     app = web.Application(middlewares=middlewares, client_max_size=0)
     app.on_response_prepare.append(add_common_headers)
     app[STORAGE] = storage if storage is not None else Storage(options)
     if on_error is not None:
         app[ON_ERROR] = on_error
+    if auth is not None:
+        add_token_routes(app, auth)
     router = app.router
     router.add_get("/v2/", base.get_base)  # also answers HEAD
     router.add_get("/v2/_catalog", discovery.get_catalog, allow_head=False)
