@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import ssl
 from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -99,8 +100,9 @@ class FakeRegistry:
         instruments: Instruments | None = None,
         prefix: str = "",
         credentials: tuple[str, str] | None = None,
+        users: Mapping[str, str] | None = None,
         ca_path: str | None = None,
-        ssl_context: Any = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.url = url
         self.host = url.split("://", 1)[1]
@@ -109,8 +111,13 @@ class FakeRegistry:
         self.server = server
         self._instruments = instruments
         self.prefix = prefix
+        #: ``(username, password)`` of the first user when the registry asks for credentials.
         self.credentials = credentials
+        #: Every user of the registry, ``{name: password}``.
+        self.users = dict(users or {})
+        #: The CA certificate file clients must trust, when the registry serves HTTPS.
         self.ca_path = ca_path
+        #: A client ``ssl.SSLContext`` that trusts the registry's CA (None over plain HTTP).
         self.ssl_context = ssl_context
 
     @classmethod

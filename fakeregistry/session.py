@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fakeregistry.auth import AccessPolicy, AuthConfig, AuthMode, Users
 from fakeregistry.faults import FaultPlan
 from fakeregistry.harness import FakeRegistry
 from fakeregistry.http.instrument import Instruments
@@ -35,24 +36,50 @@ class HandleConfig:
     ``images``: references to seed, each ``"repo:tag"`` (a linux/amd64 image) or
     ``("repo:tag", ["linux/amd64", "linux/arm64/v8"])`` (an index); ``layouts``: OCI image
     layout directories to load, ``{path: repository}``; ``options``: RegistryOptions fields.
+    ``tls``: serve HTTPS with a throwaway CA; ``auth``: ``"basic"`` or ``"token"`` for
+    ``users`` (``{name: password}``, default ``{"user": "password"}``), with
+    ``anonymous_pull`` letting requests without credentials pull.
     """
 
     images: tuple[Any, ...] = ()
     layouts: Mapping[str, str] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
+    tls: bool = False
+    auth: AuthMode | None = None
+    users: Mapping[str, str] = field(default_factory=dict)
+    anonymous_pull: bool = False
 
     @classmethod
     def from_marker(cls, kwargs: Mapping[str, Any]) -> HandleConfig:
         known = set(RegistryOptions.__dataclass_fields__)
         options = {k: v for k, v in kwargs.items() if k in known}
-        unknown = set(kwargs) - known - {"images", "layout", "layouts"}
+        security = {"tls", "auth", "users", "anonymous_pull"}
+        unknown = set(kwargs) - known - security - {"images", "layout", "layouts"}
         if unknown:
             raise TypeError(f"fake_registry marker: unknown arguments {sorted(unknown)}")
+        if kwargs.get("auth") not in (None, "basic", "token"):
+            raise TypeError("fake_registry marker: auth must be 'basic' or 'token'")
         layouts = dict(kwargs.get("layouts", {}))
         if "layout" in kwargs:
             path, repository = kwargs["layout"]
             layouts[str(path)] = repository
-        return cls(tuple(kwargs.get("images", ())), layouts, options)
+        users = dict(kwargs.get("users", {}))
+        if kwargs.get("auth") and not users:
+            users = {"user": "password"}
+        return cls(
+            tuple(kwargs.get("images", ())),
+            layouts,
+            options,
+            tls=bool(kwargs.get("tls", False)),
+            auth=kwargs.get("auth"),
+            users=users,
+            anonymous_pull=bool(kwargs.get("anonymous_pull", False)),
+        )
+
+    @property
+    def server_key(self) -> tuple[Any, ...]:
+        """Tests whose configurations share this key share a server."""
+        return (self.tls, self.auth, tuple(sorted(self.users.items())), self.anonymous_pull)
 
 
 @dataclass
@@ -68,29 +95,38 @@ class RegistrySession:
         self._servers: dict[tuple[Any, ...], _Server] = {}
         self._extra: list[_Server] = []
 
-    def _start(self) -> _Server:
+    def _start(self, config: HandleConfig | None = None) -> _Server:
+        config = config or HandleConfig()
         errors: list[BaseException] = []
         instruments = Instruments(RequestLog(), FaultPlan())
-        server = RegistryServer(instruments=instruments, on_error=errors.append).start()
+        auth = None
+        if config.auth is not None:
+            auth = AuthConfig(
+                mode=config.auth,
+                users=Users(config.users),
+                policy=AccessPolicy(anonymous_pull=config.anonymous_pull),
+            )
+        server = RegistryServer(
+            instruments=instruments, on_error=errors.append, tls=config.tls, auth=auth
+        ).start()
         return _Server(server, errors)
 
-    def server(self, key: tuple[Any, ...] = ()) -> RegistryServer:
+    def server(self, config: HandleConfig | None = None) -> RegistryServer:
         """The session's server for a configuration, started on first use."""
+        key = (config or HandleConfig()).server_key
         if key not in self._servers:
-            self._servers[key] = self._start()
+            self._servers[key] = self._start(config)
         return self._servers[key].server
 
-    def acquire(
-        self, config: HandleConfig | None = None, key: tuple[Any, ...] = ()
-    ) -> FakeRegistry:
+    def acquire(self, config: HandleConfig | None = None) -> FakeRegistry:
         """An empty registry for one test, set up as ``config`` asks."""
-        self.server(key)
-        entry = self._servers[key]
-        entry.server.call(_reset, entry.server, RegistryOptions())
+        config = config or HandleConfig()
+        server = self.server(config)
+        entry = self._servers[config.server_key]
+        server.call(_reset, server, RegistryOptions())
         entry.errors.clear()
-        handle = FakeRegistry.for_server(entry.server)
-        if config is not None:
-            seed(handle, config)
+        handle = _handle(server, config)
+        seed(handle, config)
         return handle
 
     def new_registry(self, **options: Any) -> FakeRegistry:
@@ -120,6 +156,17 @@ class RegistrySession:
         for entry in self._servers.values():
             entry.server.stop()
         self._servers.clear()
+
+
+def _handle(server: RegistryServer, config: HandleConfig) -> FakeRegistry:
+    credentials = next(iter(config.users.items()), None)
+    return FakeRegistry.for_server(
+        server,
+        credentials=credentials,
+        users=dict(config.users),
+        ca_path=str(server.ca_path) if server.ca_path else None,
+        ssl_context=server.ssl_context,
+    )
 
 
 def _reset(server: RegistryServer, options: RegistryOptions) -> None:

@@ -20,7 +20,8 @@ __all__ = ["fake_registry", "fake_registry_factory", "fake_registry_server"]
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "fake_registry(images=[...], layout=(path, repo), deletes=..., referrers=..., "
+        "fake_registry(images=[...], layout=(path, repo), tls=False, auth=None|'basic'|'token', "
+        "users={name: password}, anonymous_pull=False, deletes=..., referrers=..., "
         "negotiation=..., validation=...): set up the test's fake_registry",
     )
 

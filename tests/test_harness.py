@@ -247,3 +247,70 @@ def test_feature_unavailable_without_instruments() -> None:
         handle = FakeRegistry.for_server(server)
         with pytest.raises(FeatureUnavailable, match="request log"):
             _ = handle.requests
+
+
+@pytest.mark.fake_registry(tls=True, auth="basic", users={"alice": "secret"})
+def test_marker_tls_and_basic_auth(fake_registry: FakeRegistry) -> None:
+    assert fake_registry.url.startswith("https://127.0.0.1:")
+    assert fake_registry.credentials == ("alice", "secret")
+    assert fake_registry.ca_path is not None
+    assert Path(fake_registry.ca_path).read_text().startswith("-----BEGIN CERTIFICATE-----")
+    fake_registry.push_image("app:1")
+    url = f"{fake_registry.url}/v2/app/tags/list"
+    assert fake_registry.ssl_context is not None
+    with httpx.Client(verify=fake_registry.ssl_context) as http:
+        denied = http.get(url)
+        assert denied.status_code == 401
+        assert denied.headers["WWW-Authenticate"].startswith("Basic realm=")
+        assert http.get(url, auth=fake_registry.credentials).json()["tags"] == ["1"]
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url)  # the system trust store does not know the throwaway CA
+
+
+@pytest.mark.fake_registry(auth="token", anonymous_pull=True)
+def test_marker_token_auth_with_anonymous_pull(fake_registry: FakeRegistry) -> None:
+    fake_registry.push_image("app:1")
+    url = f"{fake_registry.url}/v2/app/tags/list"
+    challenge = httpx.get(url)
+    assert challenge.status_code == 401
+    params = dict(
+        part.split("=", 1) for part in challenge.headers["WWW-Authenticate"][7:].split(",")
+    )
+    realm, service, scope = (params[k].strip('"') for k in ("realm", "service", "scope"))
+    token = httpx.get(realm, params={"service": service, "scope": scope}).json()["token"]
+    pulled = httpx.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert pulled.json()["tags"] == ["1"]
+    anonymous_push = httpx.post(
+        f"{fake_registry.url}/v2/app/blobs/uploads/", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert anonymous_push.status_code == 401
+
+
+@pytest.mark.interop
+@pytest.mark.fake_registry(tls=True, auth="token", users={"bob": "hunter2"})
+def test_marker_tls_token_with_skopeo(fake_registry: FakeRegistry, tmp_path: Path) -> None:
+    from tests.conftest import require_tool
+    from tests.interop.test_skopeo import Skopeo
+
+    skopeo = Skopeo(require_tool("skopeo"), tmp_path / "skopeo", {fake_registry.host})
+    layout = write_index(tmp_path / "layout", tag="v1")
+    assert fake_registry.ca_path is not None
+    cert_dir = str(Path(fake_registry.ca_path).parent)
+    destination = f"docker://{fake_registry.ref('team/app', 'v1')}"
+    skopeo.run(
+        "copy",
+        "--all",
+        "--dest-creds",
+        "bob:hunter2",
+        "--dest-cert-dir",
+        cert_dir,
+        f"oci:{layout.path}:v1",
+        destination,
+    )
+    raw = skopeo.run(
+        "inspect", "--raw", "--creds", "bob:hunter2", "--cert-dir", cert_dir, destination
+    ).stdout
+    assert raw == (layout.path / "blobs" / "sha256" / layout.digest.split(":")[1]).read_bytes()
+    denied = skopeo.try_run("inspect", "--raw", "--cert-dir", cert_dir, destination)
+    assert denied.returncode != 0
+    fake_registry.assert_requested("GET", r"^/token$")
