@@ -35,6 +35,7 @@ from fakeregistry.builder import (
 from fakeregistry.digest import compute
 from fakeregistry.faults import Fault, FaultPlan, RateLimit
 from fakeregistry.http.instrument import Instruments
+from fakeregistry.pull import PullResult, pull, pull_sync
 from fakeregistry.requestlog import RecordedRequest, RequestLog
 from fakeregistry.server import RegistryServer
 from fakeregistry.storage import BlobWriter, Storage
@@ -356,19 +357,29 @@ class FakeRegistry:
 
     # -- the simulated pull ------------------------------------------------------------------
 
-    def pull(self, ref: str, *, platform: PlatformSpec | None = None, engine: str = "moby") -> Any:
-        """Pull ``ref`` from this registry as ``engine`` on a ``platform`` host (see
-        :func:`fakeregistry.pull.pull`)."""
-        from fakeregistry.pull import pull_sync
-
-        return pull_sync(self._full_ref(ref), **self._pull_options(platform, engine))
+    def pull(
+        self,
+        ref: str,
+        *,
+        platform: PlatformSpec | None = None,
+        engine: str = "moby",
+        requested: str | None = None,
+    ) -> PullResult:
+        """Pull ``ref`` as ``engine`` running on a ``platform`` host (default: this machine),
+        optionally with ``docker pull --platform``'s ``requested`` platform; see
+        :func:`fakeregistry.pull.pull`. ``pull("app:1", platform="linux/arm/v6")`` is a
+        Raspberry Pi Zero pulling ``app:1``."""
+        return pull_sync(self._full_ref(ref), **self._pull_options(platform, engine, requested))
 
     async def apull(
-        self, ref: str, *, platform: PlatformSpec | None = None, engine: str = "moby"
-    ) -> Any:
-        from fakeregistry.pull import pull
-
-        return await pull(self._full_ref(ref), **self._pull_options(platform, engine))
+        self,
+        ref: str,
+        *,
+        platform: PlatformSpec | None = None,
+        engine: str = "moby",
+        requested: str | None = None,
+    ) -> PullResult:
+        return await pull(self._full_ref(ref), **self._pull_options(platform, engine, requested))
 
     def _full_ref(self, ref: str) -> str:
         if ref.startswith(self.host + "/"):
@@ -377,10 +388,14 @@ class FakeRegistry:
         separator = "@" if reference and ":" in reference else ":"
         return f"{self.host}/{repository}{separator}{reference or 'latest'}"
 
-    def _pull_options(self, platform: PlatformSpec | None, engine: str) -> dict[str, Any]:
+    def _pull_options(
+        self, platform: PlatformSpec | None, engine: str, requested: str | None
+    ) -> dict[str, Any]:
         options: dict[str, Any] = {"engine": engine}
         if platform is not None:
-            options["platform"] = platform
+            options["host"] = platform
+        if requested is not None:
+            options["platform"] = requested
         if self.url.startswith("http://"):
             options["plain_http"] = True
         if self.ca_path:

@@ -101,17 +101,30 @@ def push_image(
     architecture: str = "amd64",
     os: str = "linux",
     seed: str = "",
+    variant: str = "",
     **extra: Any,
 ) -> Pushed:
     """Push a config and one layer, then an image manifest (by tag, or by digest when
-    ``reference`` is None)."""
-    config = canonical({"architecture": architecture, "os": os, "rootfs": {"type": "layers"}})
-    layer = f"layer {repo} {architecture} {seed}".encode()
+    ``reference`` is None). The layer's bytes are :func:`layer_bytes` of the same values."""
+    document: dict[str, Any] = {
+        "architecture": architecture,
+        "os": os,
+        "rootfs": {"type": "layers"},
+    }
+    if variant:
+        document["variant"] = variant
+    config = canonical(document)
+    layer = layer_bytes(repo, architecture, seed)
     blobs = (push_blob(http, repo, config), push_blob(http, repo, layer))
     body = image_manifest(config, [layer], media_type=media_type, **extra)
     digest = digest_of(body)
     push_manifest(http, repo, reference or digest, body, media_type)
     return Pushed(body, digest, media_type, blobs)
+
+
+def layer_bytes(repo: str, architecture: str, seed: str = "") -> bytes:
+    """The one layer :func:`push_image` pushes."""
+    return f"layer {repo} {architecture} {seed}".encode()
 
 
 def push_index(

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fakeregistry import FakeRegistry, FeatureUnavailable
+from fakeregistry import FakeRegistry, FeatureUnavailable, Image
 from fakeregistry import mediatypes as mt
 from tests.oci_layout import write_image, write_index
 
@@ -314,3 +314,28 @@ def test_marker_tls_token_with_skopeo(fake_registry: FakeRegistry, tmp_path: Pat
     denied = skopeo.try_run("inspect", "--raw", "--cert-dir", cert_dir, destination)
     assert denied.returncode != 0
     fake_registry.assert_requested("GET", r"^/token$")
+
+
+@pytest.mark.parametrize(
+    ("host", "engine", "expected"),
+    [
+        pytest.param("linux/arm/v6", "moby", "linux/arm/v6", id="raspberry-pi-zero-moby"),
+        pytest.param("linux/arm/v7", "moby", "linux/arm/v7", id="raspberry-pi-3-moby"),
+        pytest.param("linux/arm64", "moby", "linux/arm64/v8", id="arm64-host"),
+        pytest.param("linux/amd64", "docker-1.10", "linux/amd64", id="docker-1.10-amd64"),
+    ],
+)
+def test_pull_through_the_handle(
+    fake_registry: FakeRegistry, host: str, engine: str, expected: str
+) -> None:
+    index = fake_registry.push_index(
+        "app:1",
+        ["linux/amd64", "linux/arm/v6", "linux/arm/v7", "linux/arm64/v8"],
+        media_type="docker",
+    )
+    result = fake_registry.pull("app:1", platform=host, engine=engine)
+    assert result.digest == index.digest
+    (chosen,) = [c for c in index.children if c.digest == result.manifest.digest]
+    assert isinstance(chosen, Image)
+    assert chosen.platform_json is not None
+    assert "/".join(chosen.platform_json.values()) == expected
