@@ -18,7 +18,13 @@ from fakeregistry.options import RegistryOptions
 from fakeregistry.reference import ImageReference
 from fakeregistry.requestlog import RecordedRequest, RequestLog
 from fakeregistry.server import AsyncRegistryServer, RegistryServer
-from fakeregistry.session import HandleConfig, RegistrySession, ServerError
+from fakeregistry.session import (
+    ExternalSession,
+    HandleConfig,
+    RegistrySession,
+    ServerError,
+    Session,
+)
 from fakeregistry.storage import Storage
 
 __all__ = [
@@ -26,6 +32,7 @@ __all__ = [
     "Digest",
     "DigestError",
     "ErrorCode",
+    "ExternalSession",
     "FakeRegistry",
     "Fault",
     "FeatureUnavailable",
@@ -41,6 +48,7 @@ __all__ = [
     "RegistrySession",
     "RequestLog",
     "ServerError",
+    "Session",
     "Storage",
     "build_artifact",
     "build_image",

@@ -32,10 +32,12 @@ from fakeregistry.builder import (
     build_image,
     build_index,
 )
+from fakeregistry.client import RegistryClient
 from fakeregistry.digest import compute
 from fakeregistry.faults import Fault, FaultPlan, RateLimit
 from fakeregistry.http.instrument import Instruments
 from fakeregistry.pull import PullResult, pull, pull_sync
+from fakeregistry.reference import ImageReference
 from fakeregistry.requestlog import RecordedRequest, RequestLog
 from fakeregistry.server import RegistryServer
 from fakeregistry.storage import BlobWriter, Storage
@@ -82,6 +84,34 @@ class StorageTarget:
 
     async def get_blob(self, repository: str, digest: str) -> bytes:
         return self.storage.get_blob(repository, digest).read()
+
+
+class ClientTarget:
+    """Pushes over HTTP with :class:`~fakeregistry.client.RegistryClient` (any registry)."""
+
+    def __init__(self, client: RegistryClient, host: str) -> None:
+        self.client = client
+        self.host = host
+
+    def _ref(self, repository: str, reference: str | None = None) -> ImageReference:
+        if reference is None:
+            return ImageReference(self.host, repository)
+        if ":" in reference:
+            return ImageReference(self.host, repository, digest=reference)
+        return ImageReference(self.host, repository, tag=reference)
+
+    async def push_blob(self, repository: str, blob: BuiltBlob) -> None:
+        await self.client.push_blob(
+            self._ref(repository), blob.data, digest=blob.digest, skip_existing=True
+        )
+
+    async def push_manifest(
+        self, repository: str, reference: str, body: bytes, media_type: str
+    ) -> None:
+        await self.client.put_manifest(self._ref(repository, reference), body, media_type)
+
+    async def get_blob(self, repository: str, digest: str) -> bytes:
+        return await self.client.get_blob(self._ref(repository), digest)
 
 
 class FakeRegistry:

@@ -8,21 +8,26 @@ server-side exception raised while serving a test fails that test.
 
 from __future__ import annotations
 
+import itertools
+import secrets
 import traceback
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fakeregistry.auth import AccessPolicy, AuthConfig, AuthMode, Users
+from fakeregistry.client import HostConfig, RegistryClient
 from fakeregistry.faults import FaultPlan
-from fakeregistry.harness import FakeRegistry
+from fakeregistry.harness import ClientTarget, FakeRegistry, FeatureUnavailable
 from fakeregistry.http.instrument import Instruments
+from fakeregistry.loopthread import LoopThread
 from fakeregistry.options import RegistryOptions
 from fakeregistry.requestlog import RequestLog
 from fakeregistry.server import RegistryServer
 
-__all__ = ["HandleConfig", "RegistrySession", "ServerError"]
+__all__ = ["ExternalSession", "HandleConfig", "RegistrySession", "ServerError", "Session"]
 
 
 class ServerError(AssertionError):
@@ -88,7 +93,31 @@ class _Server:
     errors: list[BaseException]
 
 
-class RegistrySession:
+class Session(ABC):
+    """Where a test session's registries come from: our own servers, or an external registry."""
+
+    @abstractmethod
+    def acquire(self, config: HandleConfig | None = None) -> FakeRegistry:
+        """A registry for one test, empty (or, externally, under a fresh prefix)."""
+
+    @abstractmethod
+    def new_registry(self, **options: Any) -> FakeRegistry:
+        """A further, independent registry (stopped by :meth:`release_extra`)."""
+
+    @abstractmethod
+    def check(self, handles: Iterable[FakeRegistry]) -> None:
+        """Raise :class:`ServerError` if serving the test's requests failed."""
+
+    @abstractmethod
+    def release_extra(self) -> None:
+        """Stop the registries :meth:`new_registry` made."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop everything."""
+
+
+class RegistrySession(Session):
     """Our registries for one test session (one per pytest-xdist worker)."""
 
     def __init__(self) -> None:
@@ -156,6 +185,84 @@ class RegistrySession:
         for entry in self._servers.values():
             entry.server.stop()
         self._servers.clear()
+
+
+class ExternalSession(Session):
+    """Tests pointed at a registry we do not run (distribution, zot, a hosted one).
+
+    Builders push over HTTP; instead of a reset, each test gets its own repository prefix
+    (``fakeregistry-<run>/t<n>/``), so tests never see each other's content. What only our
+    server can do (the request log, faults, options, TLS or auth settings, more registries)
+    raises :class:`~fakeregistry.harness.FeatureUnavailable`, which the plugin reports as a skip.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        ca_file: str | None = None,
+        insecure: bool = False,
+    ) -> None:
+        url = url.rstrip("/")
+        scheme, _, host = url.partition("://")
+        if scheme not in ("http", "https") or not host or "/" in host:
+            raise ValueError(f"registry URL must be http(s)://HOST[:PORT], not {url!r}")
+        self.url = url
+        self.host = host
+        self._credentials = (username, password) if username and password else None
+        self._ca_file = ca_file
+        self._client = RegistryClient(
+            {
+                host: HostConfig(
+                    plain_http=scheme == "http",
+                    insecure=insecure,
+                    ca_file=ca_file,
+                    username=username,
+                    password=password,
+                )
+            }
+        )
+        self._loop = LoopThread("fakeregistry-client")
+        self._loop.start()
+        self._run = secrets.token_hex(4)
+        self._count = itertools.count(1)
+
+    def acquire(self, config: HandleConfig | None = None) -> FakeRegistry:
+        config = config or HandleConfig()
+        if config.tls or config.auth or config.users or config.anonymous_pull:
+            raise FeatureUnavailable(
+                "the fake_registry marker's tls/auth settings need fakeregistry's own server; "
+                f"the external registry {self.url} has its own"
+            )
+        handle = FakeRegistry(
+            url=self.url,
+            target=ClientTarget(self._client, self.host),
+            runner=self._loop,
+            prefix=f"fakeregistry-{self._run}/t{next(self._count)}/",
+            credentials=self._credentials,
+            ca_path=self._ca_file,
+        )
+        seed(handle, config)
+        return handle
+
+    def new_registry(self, **options: Any) -> FakeRegistry:
+        raise FeatureUnavailable(
+            "fake_registry_factory needs fakeregistry's own servers; tests run against "
+            f"the external registry {self.url}"
+        )
+
+    def check(self, handles: Iterable[FakeRegistry]) -> None:
+        # An external registry's faults reach the test as HTTP errors; nothing is kept here.
+        return None
+
+    def release_extra(self) -> None:
+        return None  # new_registry never makes one
+
+    def close(self) -> None:
+        if self._loop.running:
+            self._loop.stop(self._client.close)
 
 
 def _handle(server: RegistryServer, config: HandleConfig) -> FakeRegistry:

@@ -6,9 +6,14 @@ so the plugin is loaded exactly as ``pip install fakeregistry`` loads it.
 
 from __future__ import annotations
 
+import os
 import textwrap
+from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.distribution import run_distribution
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -121,6 +126,74 @@ def test_plugin_run(
         result.stdout.fnmatch_lines(
             ["*fakeregistry raised while serving this test*", "*RuntimeError: boom inside*"]
         )
+
+
+PORTABLE = """
+    import httpx
+    import pytest
+
+    ACCEPT = {"Accept": "application/vnd.oci.image.index.v1+json, "
+                        "application/vnd.oci.image.manifest.v1+json"}
+
+    def test_builders_push_over_http(fake_registry):
+        index = fake_registry.push_index("app:1", ["linux/amd64", "linux/arm64/v8"])
+        name = fake_registry.repository("app")
+        response = httpx.get(f"{fake_registry.url}/v2/{name}/manifests/1", headers=ACCEPT)
+        assert response.headers["Docker-Content-Digest"] == index.digest
+        result = fake_registry.pull("app:1", platform="linux/arm64")
+        assert result.platform.architecture == "arm64"
+
+    def test_each_test_has_its_own_prefix(fake_registry):
+        name = fake_registry.repository("app")
+        response = httpx.get(f"{fake_registry.url}/v2/{name}/tags/list")
+        assert response.status_code == 404
+
+    def test_request_log_skips_outside_our_server(fake_registry):
+        httpx.get(fake_registry.url + "/v2/")
+        fake_registry.assert_requested("GET", "^/v2/$", count=1)
+
+    def test_faults_skip_outside_our_server(fake_registry):
+        fake_registry.fail("GET", "/v2/", status=500)
+
+    @pytest.mark.fake_registry(auth="basic")
+    def test_auth_marker_skips_outside_our_server(fake_registry):
+        pass
+
+    def test_factory_skips_outside_our_server(fake_registry_factory):
+        fake_registry_factory()
+"""
+
+
+@pytest.mark.interop
+def test_external_registry_mode_against_distribution(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    pytester.makepyfile(textwrap.dedent(PORTABLE))
+    with run_distribution(tmp_path) as distribution:
+        own = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rs")
+        external = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "-rs", "--fake-registry-url", distribution.url
+        )
+        # The same setting through the environment, as CI would give it.
+        os.environ["FAKEREGISTRY_URL"] = distribution.url
+        try:
+            from_env = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rs")
+        finally:
+            del os.environ["FAKEREGISTRY_URL"]
+        catalog = httpx.get(distribution.url + "/v2/_catalog").json()["repositories"]
+    own.assert_outcomes(passed=6)
+    for result in (external, from_env):
+        result.assert_outcomes(passed=2, skipped=4)
+        result.stdout.fnmatch_lines_random(
+            [
+                "*the request log needs fakeregistry's own server*",
+                "*fault injection needs fakeregistry's own server*",
+                "*tls/auth settings need fakeregistry's own server*",
+                "*fake_registry_factory needs fakeregistry's own servers*",
+            ]
+        )
+    assert catalog
+    assert all(name.startswith("fakeregistry-") for name in catalog), catalog
 
 
 def test_fixture_docstrings_show_usage(pytester: pytest.Pytester) -> None:
