@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from fakeregistry.auth import AccessPolicy, AuthConfig, Users, parse_user
+from fakeregistry.http.webui import add_web_ui
 from fakeregistry.options import DEFAULT_MAX_MANIFEST_SIZE, RegistryOptions
+from fakeregistry.seed import SeedError, seed_storage
 from fakeregistry.server import AsyncRegistryServer
 from fakeregistry.tls import TLSConfig, load_tls
 
@@ -61,7 +63,9 @@ def _parser() -> argparse.ArgumentParser:
         help="drop upload sessions idle this long (default 3600)",
     )
     _add_security_arguments(serve)
+    _add_seed_arguments(serve)
     _add_pull_commands(commands)
+    _add_manifest_commands(commands)
     return parser
 
 
@@ -101,6 +105,31 @@ def _add_security_arguments(serve: argparse.ArgumentParser) -> None:
     )
     auth.add_argument(
         "--anonymous-pull", action="store_true", help="let requests without credentials pull"
+    )
+
+
+def _add_seed_arguments(serve: argparse.ArgumentParser) -> None:
+    content = serve.add_argument_group("content and web page")
+    content.add_argument(
+        "--seed-layout",
+        action="append",
+        default=[],
+        metavar="DIR=REPO",
+        help="load an OCI image layout directory into REPO before serving, tagged as its "
+        "index.json's org.opencontainers.image.ref.name annotations say (repeatable)",
+    )
+    content.add_argument(
+        "--seed-image",
+        action="append",
+        default=[],
+        metavar="REF[=PLATFORM,...]",
+        help="push a generated test image NAME[:TAG] before serving: one platform gives an "
+        "image (default linux/amd64), several an OCI index (repeatable)",
+    )
+    content.add_argument(
+        "--no-web-ui",
+        action="store_true",
+        help="no HTML page at / and /ui/<repository> (the API is the same either way)",
     )
 
 
@@ -178,6 +207,18 @@ async def _serve(args: argparse.Namespace) -> int:
         tls_dir=args.tls_dir,
         auth=auth,
     )
+    if not args.no_web_ui:
+        add_web_ui(server.app)
+    try:
+        seeded = await seed_storage(
+            server.storage, layouts=args.seed_layout, images=args.seed_image
+        )
+    except SeedError as exc:
+        print(f"fakeregistry serve: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        for ref in seeded:
+            print(f"Seeded {ref}", file=sys.stderr)
     try:
         await server.start()
     except OSError as exc:
@@ -416,6 +457,183 @@ def _platforms(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- fakeregistry manifest (manifest-tool's push from-spec / from-args, inspect) ----------------
+
+
+def _add_manifest_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    manifest = commands.add_parser(
+        "manifest",
+        help="push a multi-platform manifest list from a YAML spec (manifest-tool), inspect one",
+        description="manifest-tool's push and inspect, against any registry.",
+    )
+    actions = manifest.add_subparsers(dest="manifest_command", required=True, metavar="ACTION")
+    push = actions.add_parser(
+        "push",
+        help="push a Docker manifest list or OCI index over per-platform images",
+        description="Check every member (same registry host, valid os/arch/variant, no two "
+        "with the same platform), bring members from other repositories into the target's by "
+        "blob mount, then push the list and print 'Digest: <digest> <length>'. Nothing is "
+        "pushed when a check fails.",
+    )
+    list_types = ("docker", "oci")
+    type_help = "docker: a manifest list (default); oci: an OCI index (annotations need it)"
+    push.add_argument("--type", dest="push_type", choices=list_types, help=type_help)
+    sources = push.add_subparsers(dest="push_source", required=True, metavar="SOURCE")
+    from_spec = sources.add_parser(
+        "from-spec",
+        help="members from a manifest-tool YAML spec",
+        description=_SPEC_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from_spec.add_argument("spec", metavar="SPEC.yaml", help="the manifest-tool spec")
+    from_args = sources.add_parser(
+        "from-args",
+        help="members named by a template per platform",
+        description="Each platform os/arch[/variant] names its image by --template: the first "
+        "ARCH becomes the architecture, then the first OS the os, then the first VARIANT the "
+        "variant (or nothing).",
+    )
+    from_args.add_argument(
+        "--platforms",
+        action="append",
+        required=True,
+        metavar="P,…",
+        help="platforms, e.g. linux/amd64,linux/arm/v7 (comma-separated or repeated)",
+    )
+    from_args.add_argument(
+        "--template", required=True, metavar="T", help="member image pattern, e.g. foo-ARCH"
+    )
+    from_args.add_argument("--target", required=True, metavar="REF", help="the list's name:tag")
+    from_args.add_argument("--tags", action="append", default=[], metavar="T,…", help="extra tags")
+    from_args.add_argument(
+        "--annotations",
+        action="append",
+        default=[],
+        metavar="K=V,…",
+        help="index annotations (--type oci only)",
+    )
+    for leaf in (from_spec, from_args):
+        leaf.add_argument("--type", choices=list_types, help=type_help)
+        leaf.add_argument(
+            "--ignore-missing",
+            action="store_true",
+            help="skip members that are not found (with a warning) instead of failing",
+        )
+        _add_manifest_registry_arguments(leaf)
+    inspect = actions.add_parser(
+        "inspect",
+        help="show a list/index entry by entry, or an image's platform and layers",
+        description="For a list/index: every entry's platform, media type, size, digest and "
+        "layers, attestations marked. For an image: its config's platform and its layers.",
+    )
+    inspect.add_argument("ref", metavar="REF", help="name:tag or name@digest")
+    shown = inspect.add_mutually_exclusive_group()
+    shown.add_argument("--raw", action="store_true", help="the manifest's bytes as served")
+    shown.add_argument("--json", action="store_true", help="the result as JSON")
+    _add_manifest_registry_arguments(inspect)
+
+
+_SPEC_HELP = """\
+The spec, as manifest-tool reads it:
+  image: 127.0.0.1:5000/demo:1.0        # the list to push
+  tags: [latest]                       # extra tags
+  annotations: {k: v}                  # --type oci only
+  manifests:
+    - image: 127.0.0.1:5000/demo:1.0-arm64
+      platform: {os: linux, architecture: arm64, variant: v8}
+Platform keys: architecture, os, variant, osversion, osfeatures (os.version and os.features
+are honoured with a warning); left out, the platform comes from the image's config."""
+
+
+def _add_manifest_registry_arguments(parser: argparse.ArgumentParser) -> None:
+    """The registry flags of ``pull``, for the target's registry."""
+    transport = parser.add_mutually_exclusive_group()
+    transport.add_argument("--plain-http", action="store_true", help="HTTP instead of HTTPS")
+    transport.add_argument(
+        "--insecure", action="store_true", help="HTTPS without certificate verification"
+    )
+    transport.add_argument("--ca-file", metavar="F", help="trust the CAs in this PEM file")
+    parser.add_argument("--username", metavar="U", help="user name for the registry")
+    parser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+
+
+def _manifest_connection(args: argparse.Namespace) -> dict[str, Any]:
+    password = None
+    if args.password_stdin:
+        if not args.username:
+            raise _UsageError("--password-stdin needs --username")
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif args.username:
+        raise _UsageError("--username needs --password-stdin")
+    return {
+        "plain_http": True if args.plain_http else None,
+        "insecure": args.insecure,
+        "ca_file": args.ca_file,
+        "username": args.username,
+        "password": password,
+    }
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    import json
+
+    from fakeregistry import manifesttool
+
+    command = f"fakeregistry manifest {args.manifest_command}"
+    try:
+        connection = _manifest_connection(args)
+        if args.manifest_command == "push":
+            if args.push_type and args.type and args.push_type != args.type:
+                raise _UsageError(f"--type {args.push_type} and --type {args.type} disagree")
+            list_type: manifesttool.ListType = (
+                "oci" if (args.type or args.push_type) == "oci" else "docker"
+            )
+    except _UsageError as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.manifest_command == "inspect":
+            result = asyncio.run(manifesttool.inspect(args.ref, **connection))
+            if args.raw:
+                sys.stdout.buffer.write(result.raw)
+                sys.stdout.flush()
+            elif args.json:
+                print(json.dumps(result.to_json(), indent=2))
+            else:
+                print(manifesttool.format_inspect(result))
+            return 0
+        if args.push_source == "from-spec":
+            spec = manifesttool.load_spec(args.spec)
+        else:
+            spec = manifesttool.spec_from_args(
+                args.platforms,
+                args.template,
+                args.target,
+                tags=args.tags,
+                annotations=args.annotations,
+            )
+        for warning in spec.warnings:
+            print(f"{command}: warning: {warning}", file=sys.stderr)
+        pushed = asyncio.run(
+            manifesttool.push_manifest_list(
+                spec, media_type=list_type, ignore_missing=args.ignore_missing, **connection
+            )
+        )
+    except KeyboardInterrupt:
+        print(f"{command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # every failure is one readable line, never a traceback
+        print(f"{command}: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    for warning in pushed.warnings:
+        if warning not in spec.warnings:
+            print(f"{command}: warning: {warning}", file=sys.stderr)
+    print(f"Digest: {pushed.digest} {pushed.length}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fakeregistry`` console script."""
     args = _parser().parse_args(argv)
@@ -426,6 +644,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _pull(args)
     if args.command == "platforms":
         return _platforms(args)
+    if args.command == "manifest":
+        return _manifest(args)
     raise AssertionError(args.command)  # argparse rejects unknown commands
 
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["CODES", "ErrorCode", "RegistryError", "error_body"]
+__all__ = ["CODES", "ErrorCode", "FeatureUnavailable", "RegistryError", "error_body"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +112,9 @@ class RegistryError(Exception):
 def error_body(error: RegistryError) -> bytes:
     """The JSON envelope for ``error``."""
     return json.dumps({"errors": error.entries()}).encode()
+
+
+class FeatureUnavailable(RuntimeError):
+    """A feature the registry behind a test handle cannot provide (the request log or fault
+    injection on a registry we do not run). Kept here, in a module with no dependencies, so
+    the pytest plugin can recognise it without importing the rest of the package."""

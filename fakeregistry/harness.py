@@ -14,7 +14,6 @@ awaitable twin named with an ``a`` prefix (``apush_image``) that never blocks th
 from __future__ import annotations
 
 import dataclasses
-import json
 import ssl
 from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
@@ -33,22 +32,18 @@ from fakeregistry.builder import (
     build_index,
 )
 from fakeregistry.client import RegistryClient
-from fakeregistry.digest import compute
+from fakeregistry.errors import FeatureUnavailable
 from fakeregistry.faults import Fault, FaultPlan, RateLimit
 from fakeregistry.http.instrument import Instruments
 from fakeregistry.pull import PullResult, pull, pull_sync
 from fakeregistry.reference import ImageReference
 from fakeregistry.requestlog import RecordedRequest, RequestLog
+from fakeregistry.seed import StorageTarget, load_layout, push_tree
 from fakeregistry.server import RegistryServer
-from fakeregistry.storage import BlobWriter, Storage
 
 __all__ = ["FakeRegistry", "FeatureUnavailable", "Target"]
 
 T = TypeVar("T")
-
-
-class FeatureUnavailable(RuntimeError):
-    """A feature the registry behind the handle cannot provide (faults on a real registry)."""
 
 
 class Target(Protocol):
@@ -61,29 +56,6 @@ class Target(Protocol):
     ) -> None: ...
 
     async def get_blob(self, repository: str, digest: str) -> bytes: ...
-
-
-class StorageTarget:
-    """Pushes straight into our server's storage (runs on the server's loop: atomic)."""
-
-    def __init__(self, storage: Storage) -> None:
-        self.storage = storage
-
-    async def push_blob(self, repository: str, blob: BuiltBlob) -> None:
-        self.storage.check_name(repository)
-        if not self.storage.has_blob(repository, blob.digest):
-            writer = BlobWriter()
-            writer.write(blob.data)
-            self.storage.put_blob(repository, blob.digest, writer)
-
-    async def push_manifest(
-        self, repository: str, reference: str, body: bytes, media_type: str
-    ) -> None:
-        self.storage.check_name(repository)
-        self.storage.put_manifest(repository, reference, body, media_type)
-
-    async def get_blob(self, repository: str, digest: str) -> bytes:
-        return self.storage.get_blob(repository, digest).read()
 
 
 class ClientTarget:
@@ -203,26 +175,8 @@ class FakeRegistry:
 
     # -- builders ----------------------------------------------------------------------------
 
-    async def _push_blobs(self, repository: str, blobs: Sequence[BuiltBlob]) -> None:
-        for blob in blobs:
-            await self._target.push_blob(repository, blob)
-
-    async def _push_image(self, repository: str, reference: str | None, image: Image) -> Image:
-        await self._push_blobs(repository, image.blobs)
-        await self._target.push_manifest(
-            repository, reference or image.digest, image.manifest, image.media_type
-        )
-        return image
-
     async def _push_tree(self, repository: str, reference: str | None, item: Image | Index) -> None:
-        if isinstance(item, Image):
-            await self._push_image(repository, reference, item)
-            return
-        for child in item.children:
-            await self._push_tree(repository, None, child)
-        await self._target.push_manifest(
-            repository, reference or item.digest, item.manifest, item.media_type
-        )
+        await push_tree(self._target, repository, reference, item)
 
     def push_blob(self, repository: str, data: bytes) -> BuiltBlob:
         """Push ``data`` as a blob of ``repository``; returns its digest and size."""
@@ -346,44 +300,7 @@ class FakeRegistry:
         return await self._arun(self._load_layout(Path(path), self.repository(repository)))
 
     async def _load_layout(self, root: Path, repository: str) -> list[str]:
-        layout = json.loads((root / "oci-layout").read_text())
-        if layout.get("imageLayoutVersion") != "1.0.0":
-            raise ValueError(f"{root}: not an OCI image layout 1.0.0")
-        index = json.loads((root / "index.json").read_text())
-
-        def read(digest: str) -> bytes:
-            algorithm, _, encoded = digest.partition(":")
-            data = (root / "blobs" / algorithm / encoded).read_bytes()
-            if str(compute(data, algorithm)) != digest:
-                raise ValueError(f"{root}: blob {digest} does not match its digest")
-            return data
-
-        async def push(descriptor: Mapping[str, Any]) -> None:
-            media_type = descriptor["mediaType"]
-            body = read(descriptor["digest"])
-            if media_type in mt.INDEX_TYPES:
-                for child in json.loads(body).get("manifests", []):
-                    await push(child)
-            elif media_type in mt.IMAGE_MANIFEST_TYPES:
-                document = json.loads(body)
-                for blob in [document["config"], *document.get("layers", [])]:
-                    if not blob.get("urls"):
-                        await self._target.push_blob(
-                            repository, BuiltBlob(read(blob["digest"]), blob["mediaType"])
-                        )
-            else:
-                return
-            await self._target.push_manifest(repository, descriptor["digest"], body, media_type)
-
-        tags: list[str] = []
-        for descriptor in index.get("manifests", []):
-            await push(descriptor)
-            tag = descriptor.get("annotations", {}).get("org.opencontainers.image.ref.name")
-            if tag:
-                body = read(descriptor["digest"])
-                await self._target.push_manifest(repository, tag, body, descriptor["mediaType"])
-                tags.append(tag)
-        return tags
+        return await load_layout(self._target, root, repository)
 
     # -- the simulated pull ------------------------------------------------------------------
 

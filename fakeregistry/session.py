@@ -19,8 +19,9 @@ from typing import Any
 
 from fakeregistry.auth import AccessPolicy, AuthConfig, AuthMode, Users
 from fakeregistry.client import HostConfig, RegistryClient
+from fakeregistry.errors import FeatureUnavailable
 from fakeregistry.faults import FaultPlan
-from fakeregistry.harness import ClientTarget, FakeRegistry, FeatureUnavailable
+from fakeregistry.harness import ClientTarget, FakeRegistry
 from fakeregistry.http.instrument import Instruments
 from fakeregistry.loopthread import LoopThread
 from fakeregistry.options import RegistryOptions

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Generator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from fakeregistry import (
-    ExternalSession,
-    FakeRegistry,
-    FeatureUnavailable,
-    HandleConfig,
-    RegistrySession,
-    Session,
-)
+# Only this light module is imported when pytest loads the plugin; the registry itself (aiohttp,
+# cryptography, ...) is imported when a test first asks for a fixture, so test runs that never
+# use one pay nothing.
+from fakeregistry.errors import FeatureUnavailable
+
+if TYPE_CHECKING:
+    from fakeregistry import FakeRegistry, Session
 
 __all__ = ["fake_registry", "fake_registry_factory", "fake_registry_server"]
 
@@ -82,6 +81,8 @@ def fake_registry_server(pytestconfig: pytest.Config) -> Iterator[Session]:
     """The session's registries, one server per configuration and xdist worker.
     Usage: ``fake_registry_server.acquire()`` (``fake_registry`` hands them out cleared).
     """
+    from fakeregistry import ExternalSession, RegistrySession
+
     url = _setting(pytestconfig, "url")
     session: Session
     if url:
@@ -111,6 +112,8 @@ def fake_registry(
     ``configure(**options)``; the ``fake_registry`` marker seeds images and sets options.
     With ``--fake-registry-url`` the same tests run against another registry.
     """
+    from fakeregistry import HandleConfig
+
     marker = request.node.get_closest_marker("fake_registry")
     config = HandleConfig.from_marker(marker.kwargs if marker else {})
     try:

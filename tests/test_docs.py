@@ -15,7 +15,7 @@ _BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
 def examples() -> list[object]:
     text = DOC.read_text().split("## Examples", 1)[1]
-    found = []
+    found: list[object] = []
     for title, body in _SECTION.findall(text):
         code = "\n\n".join(_BLOCK.findall(body))
         slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")

@@ -39,3 +39,11 @@ def imports_aiohttp_web(path: Path) -> bool:
 )
 def test_no_aiohttp_web_outside_the_http_layer(path: Path) -> None:
     assert not imports_aiohttp_web(path)
+
+
+def test_public_names_are_all_importable() -> None:
+    import fakeregistry
+
+    assert sorted(fakeregistry.__all__) == sorted(fakeregistry._EXPORTS)
+    for name in fakeregistry.__all__:
+        assert getattr(fakeregistry, name) is not None

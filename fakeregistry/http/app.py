@@ -13,6 +13,7 @@ from fakeregistry.http.auth import add_token_routes, auth_middleware
 from fakeregistry.http.instrument import Instruments, instrument_middleware
 from fakeregistry.http.keys import ON_ERROR, STORAGE
 from fakeregistry.http.middleware import add_common_headers, registry_middleware
+from fakeregistry.http.webui import add_web_ui
 from fakeregistry.options import RegistryOptions
 from fakeregistry.storage import Storage
 
@@ -30,6 +31,7 @@ def create_app(
     on_error: Callable[[BaseException], None] | None = None,
     instruments: Instruments | None = None,
     auth: AuthConfig | None = None,
+    web_ui: bool = False,
 ) -> web.Application:
     """A registry application serving ``storage`` (a fresh one with ``options`` by default).
 
@@ -38,6 +40,8 @@ def create_app(
     ``instruments`` turns on the request log and fault injection.
     ``auth`` asks for credentials or tokens (:class:`fakeregistry.auth.AuthConfig`) and serves
     the token endpoint in token mode; None (the default) adds no auth middleware at all.
+    ``web_ui`` serves the HTML page of :mod:`fakeregistry.http.webui` at ``/`` and
+    ``/ui/<name>`` (under the same auth as the API); ``/v2/`` is the same either way.
     """
     middlewares: list[Middleware] = [registry_middleware]
     if instruments is not None:
@@ -66,4 +70,6 @@ def create_app(
     router.add_delete(f"/v2/{_NAME}/blobs/uploads/{{upload_id}}", uploads.cancel_upload)
     router.add_get(f"/v2/{_NAME}/blobs/{{digest}}", blobs.get_blob)
     router.add_delete(f"/v2/{_NAME}/blobs/{{digest}}", blobs.delete_blob)
+    if web_ui:
+        add_web_ui(app)
     return app
