@@ -91,6 +91,14 @@ class BlobWriter:
         if not data:
             return
         self.hasher.update(data)
+        self.keep(data)
+
+    def keep(self, data: bytes) -> None:
+        """Add the next piece of the body without hashing it: the caller feeds :attr:`hasher`
+        the same pieces in the same order before the writer is committed (``stream_body``
+        hashes on a worker thread while the next pieces arrive)."""
+        if not data:
+            return
         self.size += len(data)
         if len(data) >= _COALESCE_BELOW and not self._pending:
             self.chunks.append(data)

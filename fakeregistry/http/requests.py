@@ -9,6 +9,7 @@ from aiohttp import web
 from aiohttp.client_exceptions import ClientPayloadError
 from aiohttp.http_exceptions import HttpProcessingError
 
+from fakeregistry.digest import Hasher
 from fakeregistry.errors import ErrorCode, RegistryError
 from fakeregistry.http.keys import STORAGE
 from fakeregistry.storage import BlobWriter, Storage
@@ -53,19 +54,53 @@ def content_length(request: web.Request) -> int | None:
     return int(value)
 
 
+# Large bodies are hashed on a worker thread (hashlib releases the GIL) while the event loop goes
+# on receiving, so an upload runs at the hash rate rather than at hash plus receive. Pieces are
+# handed over in batches of at least _HASH_BATCH bytes, as soon as the previous batch is done;
+# receiving waits for the hasher only when _HASH_AHEAD bytes are waiting. Smaller bodies are
+# hashed inline.
+_HASH_BATCH = 1024 * 1024
+_HASH_AHEAD = 8 * 1024 * 1024
+
+
+def _hash_batch(hasher: Hasher, batch: list[bytes]) -> None:
+    for data in batch:
+        hasher.update(data)
+
+
 async def stream_body(request: web.Request, writer: BlobWriter) -> None:
     """Feed the whole request body into ``writer`` as it arrives.
 
     A body cut off before its declared length raises ``BLOB_UPLOAD_INVALID``; the caller then
     discards the writer, so nothing partial is stored.
     """
+    loop = asyncio.get_running_loop()
+    batch: list[bytes] = []
+    batch_size = 0
+    # At most one batch of this body is being hashed at a time, so the pieces reach the hasher
+    # in order.
+    hashing: asyncio.Future[None] | None = None
     try:
+        # Not iter_chunks: with a chunked request body aiohttp can yield (b"", True) at every
+        # chunk boundary without end, which spun this loop forever on skopeo's uploads.
         async for data in request.content.iter_any():
-            writer.write(data)
+            writer.keep(data)
+            batch.append(data)
+            batch_size += len(data)
+            if batch_size >= _HASH_BATCH:
+                if hashing is not None:
+                    if not hashing.done() and batch_size < _HASH_AHEAD:
+                        continue
+                    await hashing  # at once when done
+                hashing = loop.run_in_executor(None, _hash_batch, writer.hasher, batch)
+                batch, batch_size = [], 0
     except _BODY_ERRORS as exc:
         raise RegistryError(
             ErrorCode.BLOB_UPLOAD_INVALID, f"request body incomplete: {exc}"
         ) from None
+    if hashing is not None:
+        await hashing
+    _hash_batch(writer.hasher, batch)
     declared = content_length(request)
     if declared is not None and declared != writer.size:
         raise RegistryError(
