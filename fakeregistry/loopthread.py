@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["LoopThread"]
+__all__ = ["LoopThread", "run_in_fresh_loop"]
 
 T = TypeVar("T")
 
@@ -88,3 +88,34 @@ class LoopThread:
     async def arun(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Await ``coroutine`` running on the loop, from another event loop."""
         return await asyncio.wrap_future(self.submit(coroutine))
+
+
+def run_in_fresh_loop(
+    make: Callable[[], Awaitable[T]],
+    *,
+    name: str = "fakeregistry",
+    cleanup: Callable[[], Awaitable[None]] | None = None,
+) -> T:
+    """Run ``make()`` to completion on a fresh event loop in its own thread and return its
+    result (or raise its exception). Works inside or outside a running loop, which is what the
+    synchronous twins of async APIs need; ``cleanup()`` runs on that loop afterwards (closing
+    a client whose session belongs to it)."""
+    future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    async def main() -> T:
+        try:
+            return await make()
+        finally:
+            if cleanup is not None:
+                await cleanup()
+
+    def run() -> None:
+        try:
+            future.set_result(asyncio.run(main()))
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    thread.join()
+    return future.result()

@@ -46,11 +46,8 @@ writes anything:
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
 import os
-import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -71,6 +68,7 @@ from fakeregistry.client import (
 )
 from fakeregistry.digest import compute
 from fakeregistry.errors import RegistryError
+from fakeregistry.loopthread import run_in_fresh_loop
 from fakeregistry.model import Descriptor
 from fakeregistry.platform import Platform, PlatformError, go_quote
 from fakeregistry.reference import ImageReference, ReferenceError, is_valid_tag
@@ -1117,25 +1115,9 @@ def _run_sync(make: Callable[[], Awaitable[T]], client: RegistryClient | None) -
     """Run a coroutine on a fresh event loop in its own thread (works inside or outside a
     running loop); a *client* passed in is closed afterwards, its session belonging to that
     loop."""
-    future: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-    async def main() -> T:
-        try:
-            return await make()
-        finally:
-            if client is not None:
-                await client.close()
-
-    def run() -> None:
-        try:
-            future.set_result(asyncio.run(main()))
-        except BaseException as exc:
-            future.set_exception(exc)
-
-    thread = threading.Thread(target=run, name="fakeregistry-manifesttool", daemon=True)
-    thread.start()
-    thread.join()
-    return future.result()
+    return run_in_fresh_loop(
+        make, name="fakeregistry-manifesttool", cleanup=client.close if client else None
+    )
 
 
 def push_manifest_list_sync(

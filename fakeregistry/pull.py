@@ -32,11 +32,8 @@ corrupted blob raises :class:`~fakeregistry.client.DigestMismatchError` naming b
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
 import os
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -54,6 +51,7 @@ from fakeregistry.client import (
     TraceEntry,
 )
 from fakeregistry.errors import RegistryError
+from fakeregistry.loopthread import run_in_fresh_loop
 from fakeregistry.model import Descriptor, Manifest, parse_manifest
 from fakeregistry.platform import Platform, PlatformError
 from fakeregistry.reference import ImageReference, ReferenceError
@@ -620,26 +618,12 @@ def pull_sync(ref: ImageReference | str, **options: Any) -> PullResult:
     """:func:`pull` for synchronous code: runs on a fresh event loop in its own thread, so it
     works inside or outside a running loop. A *client* passed in is closed afterwards (its
     session belongs to the thread's loop); it may be used again."""
-    future: concurrent.futures.Future[PullResult] = concurrent.futures.Future()
     client = options.get("client")
-
-    async def main() -> PullResult:
-        try:
-            return await pull(ref, **options)
-        finally:
-            if isinstance(client, RegistryClient):
-                await client.close()
-
-    def run() -> None:
-        try:
-            future.set_result(asyncio.run(main()))
-        except BaseException as exc:
-            future.set_exception(exc)
-
-    thread = threading.Thread(target=run, name="fakeregistry-pull", daemon=True)
-    thread.start()
-    thread.join()
-    return future.result()
+    return run_in_fresh_loop(
+        lambda: pull(ref, **options),
+        name="fakeregistry-pull",
+        cleanup=client.close if isinstance(client, RegistryClient) else None,
+    )
 
 
 # -- OCI image layout ------------------------------------------------------------------------
