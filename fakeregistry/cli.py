@@ -260,16 +260,7 @@ def _add_pull_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
         metavar="P",
         help="simulate this host, e.g. linux/arm64/v8 (default: this machine)",
     )
-    transport = pull.add_mutually_exclusive_group()
-    transport.add_argument("--plain-http", action="store_true", help="HTTP instead of HTTPS")
-    transport.add_argument(
-        "--insecure", action="store_true", help="HTTPS without certificate verification"
-    )
-    transport.add_argument("--ca-file", metavar="F", help="trust the CAs in this PEM file")
-    pull.add_argument("--username", metavar="U", help="user name for the registry")
-    pull.add_argument(
-        "--password-stdin", action="store_true", help="read the password from standard input"
-    )
+    _add_registry_arguments(pull)
     pull.add_argument("--json", action="store_true", help="print the result as JSON")
     pull.add_argument(
         "--output", metavar="DIR", help="write the image as an OCI image layout into DIR"
@@ -354,14 +345,10 @@ def _pull(args: argparse.Namespace) -> int:
     from fakeregistry.pull import pull
     from fakeregistry.selection import NoMatchingManifest
 
-    password = None
-    if args.password_stdin:
-        if not args.username:
-            print("fakeregistry pull: --password-stdin needs --username", file=sys.stderr)
-            return 2
-        password = sys.stdin.readline().rstrip("\r\n")
-    elif args.username:
-        print("fakeregistry pull: --username needs --password-stdin", file=sys.stderr)
+    try:
+        connection = _registry_connection(args)
+    except _UsageError as exc:
+        print(f"fakeregistry pull: {exc}", file=sys.stderr)
         return 2
     progress = _ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     try:
@@ -371,13 +358,9 @@ def _pull(args: argparse.Namespace) -> int:
                 platform=args.platform,
                 engine=args.engine,
                 host=args.host_platform,
-                plain_http=True if args.plain_http else None,
-                insecure=args.insecure,
-                ca_file=args.ca_file,
-                username=args.username,
-                password=password,
                 output=args.output,
                 progress=progress,
+                **connection,
             )
         )
     except NoMatchingManifest as exc:
@@ -519,7 +502,7 @@ def _add_manifest_commands(commands: argparse._SubParsersAction[argparse.Argumen
             action="store_true",
             help="skip members that are not found (with a warning) instead of failing",
         )
-        _add_manifest_registry_arguments(leaf)
+        _add_registry_arguments(leaf)
     inspect = actions.add_parser(
         "inspect",
         help="show a list/index entry by entry, or an image's platform and layers",
@@ -530,7 +513,7 @@ def _add_manifest_commands(commands: argparse._SubParsersAction[argparse.Argumen
     shown = inspect.add_mutually_exclusive_group()
     shown.add_argument("--raw", action="store_true", help="the manifest's bytes as served")
     shown.add_argument("--json", action="store_true", help="the result as JSON")
-    _add_manifest_registry_arguments(inspect)
+    _add_registry_arguments(inspect)
 
 
 _SPEC_HELP = """\
@@ -545,8 +528,8 @@ Platform keys: architecture, os, variant, osversion, osfeatures (os.version and 
 are honoured with a warning); left out, the platform comes from the image's config."""
 
 
-def _add_manifest_registry_arguments(parser: argparse.ArgumentParser) -> None:
-    """The registry flags of ``pull``, for the target's registry."""
+def _add_registry_arguments(parser: argparse.ArgumentParser) -> None:
+    """How to reach a registry: the flags ``pull`` and ``manifest`` share."""
     transport = parser.add_mutually_exclusive_group()
     transport.add_argument("--plain-http", action="store_true", help="HTTP instead of HTTPS")
     transport.add_argument(
@@ -559,7 +542,9 @@ def _add_manifest_registry_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _manifest_connection(args: argparse.Namespace) -> dict[str, Any]:
+def _registry_connection(args: argparse.Namespace) -> dict[str, Any]:
+    """The connection options of :func:`_add_registry_arguments`' flags (``_UsageError`` when
+    ``--username`` and ``--password-stdin`` come alone)."""
     password = None
     if args.password_stdin:
         if not args.username:
@@ -583,7 +568,7 @@ def _manifest(args: argparse.Namespace) -> int:
 
     command = f"fakeregistry manifest {args.manifest_command}"
     try:
-        connection = _manifest_connection(args)
+        connection = _registry_connection(args)
         if args.manifest_command == "push":
             if args.push_type and args.type and args.push_type != args.type:
                 raise _UsageError(f"--type {args.push_type} and --type {args.type} disagree")
