@@ -16,36 +16,45 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from fakeregistry import _compat
+
+_compat.install()
+
 __version__ = "0.1.0"
 
 # Public name -> the module that defines it.
 _EXPORTS = {
-    "AsyncRegistryServer": "fakeregistry.server",
-    "Digest": "fakeregistry.digest",
-    "DigestError": "fakeregistry.digest",
-    "ErrorCode": "fakeregistry.errors",
-    "ExternalSession": "fakeregistry.session",
-    "FakeRegistry": "fakeregistry.harness",
-    "Fault": "fakeregistry.faults",
-    "FeatureUnavailable": "fakeregistry.errors",
-    "HandleConfig": "fakeregistry.session",
-    "Image": "fakeregistry.builder",
-    "ImageReference": "fakeregistry.reference",
-    "Index": "fakeregistry.builder",
-    "RateLimit": "fakeregistry.faults",
-    "RecordedRequest": "fakeregistry.requestlog",
-    "RegistryError": "fakeregistry.errors",
-    "RegistryOptions": "fakeregistry.options",
-    "RegistryServer": "fakeregistry.server",
-    "RegistrySession": "fakeregistry.session",
-    "RequestLog": "fakeregistry.requestlog",
-    "ServerError": "fakeregistry.session",
-    "Session": "fakeregistry.session",
-    "Storage": "fakeregistry.storage",
-    "build_artifact": "fakeregistry.builder",
-    "build_image": "fakeregistry.builder",
-    "build_index": "fakeregistry.builder",
-    "create_app": "fakeregistry.http",
+    "AsyncRegistryServer": "fakeregistry.registry.server",
+    "Digest": "fakeregistry.rules.digest",
+    "DigestError": "fakeregistry.rules.digest",
+    "ErrorCode": "fakeregistry.rules.errors",
+    "ExternalSession": "fakeregistry.testing.session",
+    "FakeRegistry": "fakeregistry.testing.harness",
+    "Fault": "fakeregistry.registry.faults",
+    "FeatureUnavailable": "fakeregistry.rules.errors",
+    "HandleConfig": "fakeregistry.testing.session",
+    "Image": "fakeregistry.tools.builder",
+    "ImageReference": "fakeregistry.rules.reference",
+    "Index": "fakeregistry.tools.builder",
+    "RateLimit": "fakeregistry.registry.faults",
+    "RecordedRequest": "fakeregistry.registry.requestlog",
+    "RegistryError": "fakeregistry.rules.errors",
+    "RegistryOptions": "fakeregistry.registry.options",
+    "RegistryServer": "fakeregistry.registry.server",
+    "RegistrySession": "fakeregistry.testing.session",
+    "RequestLog": "fakeregistry.registry.requestlog",
+    "ServerError": "fakeregistry.testing.session",
+    "Session": "fakeregistry.testing.session",
+    "Platform": "fakeregistry.platforms.platform",
+    "PullResult": "fakeregistry.engine.pull",
+    "Storage": "fakeregistry.registry.storage",
+    "build_artifact": "fakeregistry.tools.builder",
+    "build_image": "fakeregistry.tools.builder",
+    "build_index": "fakeregistry.tools.builder",
+    "create_app": "fakeregistry.registry.app",
+    "pull": "fakeregistry.engine.pull",
+    "pull_sync": "fakeregistry.engine.pull",
+    "select_manifest": "fakeregistry.engine.selection",
 }
 
 # Spelled out for type checkers and linters; tests/test_layers.py checks it equals _EXPORTS.
@@ -62,6 +71,8 @@ __all__ = [
     "Image",
     "ImageReference",
     "Index",
+    "Platform",
+    "PullResult",
     "RateLimit",
     "RecordedRequest",
     "RegistryError",
@@ -76,6 +87,9 @@ __all__ = [
     "build_image",
     "build_index",
     "create_app",
+    "pull",
+    "pull_sync",
+    "select_manifest",
 ]
 
 
@@ -93,21 +107,24 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from fakeregistry.builder import Image, Index, build_artifact, build_image, build_index
-    from fakeregistry.digest import Digest, DigestError
-    from fakeregistry.errors import ErrorCode, FeatureUnavailable, RegistryError
-    from fakeregistry.faults import Fault, RateLimit
-    from fakeregistry.harness import FakeRegistry
-    from fakeregistry.http import create_app
-    from fakeregistry.options import RegistryOptions
-    from fakeregistry.reference import ImageReference
-    from fakeregistry.requestlog import RecordedRequest, RequestLog
-    from fakeregistry.server import AsyncRegistryServer, RegistryServer
-    from fakeregistry.session import (
+    from fakeregistry.engine.pull import PullResult, pull, pull_sync
+    from fakeregistry.engine.selection import select_manifest
+    from fakeregistry.platforms.platform import Platform
+    from fakeregistry.registry.app import create_app
+    from fakeregistry.registry.faults import Fault, RateLimit
+    from fakeregistry.registry.options import RegistryOptions
+    from fakeregistry.registry.requestlog import RecordedRequest, RequestLog
+    from fakeregistry.registry.server import AsyncRegistryServer, RegistryServer
+    from fakeregistry.registry.storage import Storage
+    from fakeregistry.rules.digest import Digest, DigestError
+    from fakeregistry.rules.errors import ErrorCode, FeatureUnavailable, RegistryError
+    from fakeregistry.rules.reference import ImageReference
+    from fakeregistry.testing.harness import FakeRegistry
+    from fakeregistry.testing.session import (
         ExternalSession,
         HandleConfig,
         RegistrySession,
         ServerError,
         Session,
     )
-    from fakeregistry.storage import Storage
+    from fakeregistry.tools.builder import Image, Index, build_artifact, build_image, build_index

@@ -2,6 +2,6 @@
 
 import sys
 
-from fakeregistry.cli import main
+from fakeregistry.cli.main import main
 
 sys.exit(main())

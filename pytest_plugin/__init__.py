@@ -1,7 +1,8 @@
 """pytest fixtures for fakeregistry: a real registry per test, in milliseconds.
 
 Loaded through the ``pytest11`` entry point ``fakeregistry``; all logic lives in the
-``fakeregistry`` package (``fakeregistry.session``, ``fakeregistry.harness``), and this module
+``fakeregistry`` package (``fakeregistry.testing.session``, ``fakeregistry.testing.harness``), and
+this module
 only wires it into pytest.
 """
 
@@ -16,7 +17,7 @@ import pytest
 # Only this light module is imported when pytest loads the plugin; the registry itself (aiohttp,
 # cryptography, ...) is imported when a test first asks for a fixture, so test runs that never
 # use one pay nothing.
-from fakeregistry.errors import FeatureUnavailable
+from fakeregistry.rules.errors import FeatureUnavailable
 
 if TYPE_CHECKING:
     from fakeregistry import FakeRegistry, Session

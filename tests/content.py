@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from fakeregistry import mediatypes as mt
+from fakeregistry.rules import mediatypes as mt
 
 
 def digest_of(data: bytes, algorithm: str = "sha256") -> str:

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from fakeregistry import Image, Index, build_image
-from fakeregistry.client import NotFoundError, RegistryClient
-from fakeregistry.reference import ImageReference
+from fakeregistry.client.client import NotFoundError, RegistryClient
+from fakeregistry.rules.reference import ImageReference
 
 
 async def aupload(client: RegistryClient, ref: ImageReference, item: Image | Index) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fakeregistry import mediatypes as mt
+from fakeregistry.rules import mediatypes as mt
 
 __all__ = [
     "PLATFORMS",

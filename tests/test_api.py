@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fakeregistry import mediatypes as mt
+from fakeregistry.rules import mediatypes as mt
 from tests.conftest import RegistryFactory
 from tests.content import (
     canonical,

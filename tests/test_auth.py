@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from fakeregistry import RegistryServer, create_app
-from fakeregistry.auth import (
+from fakeregistry.registry.auth import (
     Access,
     AccessPolicy,
     AccessRule,
@@ -49,7 +49,7 @@ from fakeregistry.auth import (
     parse_scopes,
     required_access,
 )
-from fakeregistry.mediatypes import OCI_MANIFEST
+from fakeregistry.rules.mediatypes import OCI_MANIFEST
 from tests.content import Pushed, digest_of, push_image
 
 KEY = ec.generate_private_key(ec.SECP256R1())

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from fakeregistry import RegistryServer, build_image, build_index
-from fakeregistry import mediatypes as mt
-from fakeregistry.manifesttool import VARIANT_RULE, inspect_sync
-from fakeregistry.platform import Platform
-from fakeregistry.pull import pull_sync
+from fakeregistry.engine.pull import pull_sync
+from fakeregistry.platforms.platform import Platform
+from fakeregistry.rules import mediatypes as mt
+from fakeregistry.tools.manifesttool import VARIANT_RULE, inspect_sync
 from tests.conftest import require_tool
 from tests.distribution import Distribution, run_distribution
 from tests.interop.test_skopeo import Skopeo

@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from fakeregistry import RegistryServer
-from fakeregistry import mediatypes as mt
-from fakeregistry.platform import Platform
-from fakeregistry.selection import ENGINES
-from fakeregistry.storage import Blob
+from fakeregistry.engine.selection import ENGINES
+from fakeregistry.platforms.platform import Platform
+from fakeregistry.registry.storage import Blob
+from fakeregistry.rules import mediatypes as mt
 from tests.content import Pushed, push_image, push_index
 
 AMD64 = {"os": "linux", "architecture": "amd64"}
@@ -222,7 +222,7 @@ def test_output_layout(demo: dict[str, Any], tmp_path: Path) -> None:
     [pytest.param("secret", 0, id="right-password"), pytest.param("guess", 1, id="wrong-password")],
 )
 def test_credentials_from_stdin(password: str, status: int) -> None:
-    auth = pytest.importorskip("fakeregistry.auth")
+    auth = pytest.importorskip("fakeregistry.registry.auth")
     config = auth.AuthConfig(mode="token", users=auth.Users({"alice": "secret"}))
     with RegistryServer(auth=config) as server:
         with httpx.Client(base_url=server.url) as http:

@@ -1,4 +1,4 @@
-"""``fakeregistry.client`` against our own registry, CNCF distribution, and an auth stub.
+"""``fakeregistry.client.client`` against our own registry, CNCF distribution, and an auth stub.
 
 The stub (a fake token realm and a registry that demands Bearer tokens or Basic credentials)
 is test scaffolding: it lets each row of the auth table check exactly which requests the
@@ -20,8 +20,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from fakeregistry import RegistryServer
-from fakeregistry import mediatypes as mt
-from fakeregistry.client import (
+from fakeregistry.client.client import (
     AuthenticationError,
     Challenge,
     DigestMismatchError,
@@ -37,8 +36,9 @@ from fakeregistry.client import (
     merge_scopes,
     parse_challenges,
 )
-from fakeregistry.reference import ImageReference
-from fakeregistry.storage import Blob
+from fakeregistry.registry.storage import Blob
+from fakeregistry.rules import mediatypes as mt
+from fakeregistry.rules.reference import ImageReference
 from tests.conftest import RegistryFactory
 from tests.content import canonical, digest_of, push_artifact, push_image, push_index
 from tests.distribution import Distribution, run_distribution
@@ -966,7 +966,7 @@ async def test_credentials_per_host() -> None:
 
 @pytest.fixture
 def auth_registry(request: pytest.FixtureRequest) -> Iterator[RegistryServer]:
-    auth = pytest.importorskip("fakeregistry.auth")
+    auth = pytest.importorskip("fakeregistry.registry.auth")
     config = auth.AuthConfig(
         mode=request.param,
         users=auth.Users({"alice": "secret"}),

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from fakeregistry import FakeRegistry, FeatureUnavailable, Image
-from fakeregistry import mediatypes as mt
+from fakeregistry.rules import mediatypes as mt
 from tests.oci_layout import write_image, write_index
 
 ACCEPT = {"Accept": ", ".join(sorted(mt.MANIFEST_TYPES))}

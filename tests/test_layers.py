@@ -1,5 +1,5 @@
-"""Only the HTTP layer imports ``aiohttp.web`` (import-linter checks the rest of the layering;
-it cannot name a submodule of another distribution, so this one is checked here)."""
+"""Only the registry's HTTP side imports ``aiohttp.web`` (import-linter checks the rest of the
+layering; it cannot name a submodule of another distribution, so this one is checked here)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from fakeregistry._compat import MOVED
+
 PACKAGE = Path(__file__).parent.parent / "fakeregistry"
-HTTP_LAYER = PACKAGE / "http"
-# Wrappers that start servers may name web.AppRunner; they live above the HTTP layer.
-ALLOWED = {PACKAGE / "server.py"}
+# The API handlers and the web page.
+HTTP_LAYERS = (PACKAGE / "registry" / "http", PACKAGE / "registry" / "webui")
+# The factory that composes them, and the server that binds sockets (it names web.AppRunner).
+ALLOWED = {PACKAGE / "registry" / "app.py", PACKAGE / "registry" / "server.py"}
 
 
 def imports_aiohttp_web(path: Path) -> bool:
@@ -34,7 +37,7 @@ def imports_aiohttp_web(path: Path) -> bool:
     [
         pytest.param(p, id=str(p.relative_to(PACKAGE)))
         for p in sorted(PACKAGE.rglob("*.py"))
-        if HTTP_LAYER not in p.parents and p not in ALLOWED
+        if not any(layer in p.parents for layer in HTTP_LAYERS) and p not in ALLOWED
     ],
 )
 def test_no_aiohttp_web_outside_the_http_layer(path: Path) -> None:
@@ -47,3 +50,29 @@ def test_public_names_are_all_importable() -> None:
     assert sorted(fakeregistry.__all__) == sorted(fakeregistry._EXPORTS)
     for name in fakeregistry.__all__:
         assert getattr(fakeregistry, name) is not None
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        pytest.param(f"fakeregistry.{old}", f"fakeregistry.{new}", id=old)
+        for old, new in sorted(MOVED.items())
+    ],
+)
+def test_old_module_paths_alias_the_new_modules(old: str, new: str) -> None:
+    """Code written against the 0.1 layout (``fakeregistry.auth``, ``fakeregistry.http.webui``…)
+    gets the very module object the new path names, with its own spec."""
+    import importlib
+
+    module = importlib.import_module(old)
+    assert module is importlib.import_module(new)
+    assert module.__spec__ is not None
+    assert module.__spec__.name == new
+
+
+def test_old_submodule_of_a_moved_package_resolves_by_prefix() -> None:
+    import importlib
+
+    assert importlib.import_module("fakeregistry.http.blobs") is importlib.import_module(
+        "fakeregistry.registry.http.blobs"
+    )

@@ -1,4 +1,4 @@
-"""``fakeregistry.manifesttool``: manifest-tool's spec, platform rules, list bytes, push and
+"""``fakeregistry.tools.manifesttool``: manifest-tool's spec, platform rules, list bytes, push and
 inspect, against our server and CNCF distribution, read back with skopeo and our simulated
 pull."""
 
@@ -15,9 +15,13 @@ from pathlib import Path
 import pytest
 
 from fakeregistry import build_artifact, build_image, build_index
-from fakeregistry import mediatypes as mt
-from fakeregistry.client import RegistryClient
-from fakeregistry.manifesttool import (
+from fakeregistry.client.client import RegistryClient
+from fakeregistry.engine.pull import pull_sync
+from fakeregistry.engine.selection import NoMatchingManifest
+from fakeregistry.platforms.platform import Platform
+from fakeregistry.rules import mediatypes as mt
+from fakeregistry.rules.reference import ImageReference
+from fakeregistry.tools.manifesttool import (
     VARIANT_RULE,
     DuplicatePlatformError,
     ListEntry,
@@ -39,10 +43,6 @@ from fakeregistry.manifesttool import (
     serialize_list,
     spec_from_args,
 )
-from fakeregistry.platform import Platform
-from fakeregistry.pull import pull_sync
-from fakeregistry.reference import ImageReference
-from fakeregistry.selection import NoMatchingManifest
 from tests.conftest import RegistryFactory, require_tool
 from tests.distribution import Distribution, run_distribution
 from tests.interop.test_skopeo import Skopeo

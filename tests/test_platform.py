@@ -1,4 +1,5 @@
-"""fakeregistry.platform and fakeregistry.cpuinfo: the rules of PLATFORMS.md A1, A2 and A7.
+"""fakeregistry.platforms.platform and fakeregistry.platforms.cpuinfo: the rules of PLATFORMS.md
+A1, A2 and A7.
 
 Tables first, one row per rule, ids that read like the rule. Expected values and error texts
 come from containerd/platforms (database.go, platforms.go, platforms_test.go,
@@ -11,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fakeregistry import cpuinfo
-from fakeregistry.platform import (
+from fakeregistry.platforms import cpuinfo
+from fakeregistry.platforms.platform import (
     KNOWN_ARCHITECTURES,
     KNOWN_OS,
     Platform,

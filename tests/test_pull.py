@@ -23,18 +23,25 @@ import httpx
 import pytest
 
 from fakeregistry import RegistryServer
-from fakeregistry import mediatypes as mt
-from fakeregistry.client import (
+from fakeregistry.client.client import (
     DigestMismatchError,
     NotFoundError,
     RegistryClient,
     RegistryClientError,
     SizeMismatchError,
 )
-from fakeregistry.platform import Platform
-from fakeregistry.pull import ENGINE_ACCEPT, PullError, PullProgress, PullResult, pull, pull_sync
-from fakeregistry.selection import ENGINES, NoMatchingManifest, select_manifest
-from fakeregistry.storage import Blob
+from fakeregistry.engine.pull import (
+    ENGINE_ACCEPT,
+    PullError,
+    PullProgress,
+    PullResult,
+    pull,
+    pull_sync,
+)
+from fakeregistry.engine.selection import ENGINES, NoMatchingManifest, select_manifest
+from fakeregistry.platforms.platform import Platform
+from fakeregistry.registry.storage import Blob
+from fakeregistry.rules import mediatypes as mt
 from tests.conftest import RegistryFactory, require_tool
 from tests.content import Pushed, canonical, digest_of, layer_bytes, push_image, push_index
 from tests.distribution import Distribution, run_distribution
@@ -634,7 +641,7 @@ async def test_pull_over_tls() -> None:
 
 @pytest.mark.parametrize("mode", ["token", "basic"])
 async def test_pull_with_credentials(mode: str) -> None:
-    auth = pytest.importorskip("fakeregistry.auth")
+    auth = pytest.importorskip("fakeregistry.registry.auth")
     config = auth.AuthConfig(mode=mode, users=auth.Users({"alice": "secret"}))
     with RegistryServer(auth=config) as server:
         with httpx.Client(base_url=server.url) as http:

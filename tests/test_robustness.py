@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fakeregistry import RegistryOptions, RegistryServer
-from fakeregistry import mediatypes as mt
+from fakeregistry.rules import mediatypes as mt
 from tests.content import Pushed, digest_of, push_image
 
 SEED_REPO = "keep/me"

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from fakeregistry import mediatypes as mt
-from fakeregistry.digest import Digest, DigestError, compute
-from fakeregistry.reference import (
+from fakeregistry.registry.storage import Blob, BlobWriter
+from fakeregistry.rules import mediatypes as mt
+from fakeregistry.rules.digest import Digest, DigestError, compute
+from fakeregistry.rules.reference import (
     ImageReference,
     ReferenceError,
     is_valid_repository,
     is_valid_tag,
 )
-from fakeregistry.storage import Blob, BlobWriter
 
 HEX64 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 

@@ -1,4 +1,4 @@
-"""fakeregistry.selection: which manifest each engine pulls (PLATFORMS.md A3-A9).
+"""fakeregistry.engine.selection: which manifest each engine pulls (PLATFORMS.md A3-A9).
 
 Match tables follow containerd's compare_test.go ({True: [...], False: [...]} per wanted
 platform); choice tables give one index, one host and what every engine picks. Expected
@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 
-from fakeregistry.platform import Platform, PlatformError
-from fakeregistry.selection import (
+from fakeregistry.engine.selection import (
     ATTESTATION_ANNOTATION,
     ENGINES,
     NoMatchingManifest,
@@ -26,6 +25,7 @@ from fakeregistry.selection import (
     select_manifest,
     windows_compatible,
 )
+from fakeregistry.platforms.platform import Platform, PlatformError
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"

@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fakeregistry import mediatypes as mt
-from fakeregistry.builder import Image, Index
-from fakeregistry.cli import main
-from fakeregistry.seed import ImageSeed, SeedError
+from fakeregistry.cli.main import main
+from fakeregistry.rules import mediatypes as mt
+from fakeregistry.tools.builder import Image, Index
+from fakeregistry.tools.seed import ImageSeed, SeedError
 from tests.oci_layout import write_image, write_index
 
 OCI_ACCEPT = {"Accept": f"{mt.OCI_INDEX}, {mt.OCI_MANIFEST}"}

@@ -22,8 +22,8 @@ import trustme
 from cryptography import x509
 
 from fakeregistry import AsyncRegistryServer, RegistryServer
-from fakeregistry.auth import AuthConfig, Users
-from fakeregistry.tls import CA_FILE_NAME, generate_tls, load_tls
+from fakeregistry.registry.auth import AuthConfig, Users
+from fakeregistry.registry.tls import CA_FILE_NAME, generate_tls, load_tls
 
 
 def _has_ipv6_loopback() -> bool:

@@ -22,15 +22,16 @@ import pytest
 from aiohttp import test_utils, web
 from playwright.sync_api import sync_playwright
 
-from fakeregistry import mediatypes as mt
-from fakeregistry.auth import AccessPolicy, AccessRule, AuthConfig, AuthMode, Users
-from fakeregistry.builder import Image, build_artifact, build_image, build_index
-from fakeregistry.digest import compute
-from fakeregistry.http import create_app, webui
-from fakeregistry.http.webui import CONFIG_READ_LIMIT, repository_path, short_digest
-from fakeregistry.options import RegistryOptions, Validation
-from fakeregistry.seed import StorageTarget, push_tree
-from fakeregistry.storage import BlobWriter, Storage
+from fakeregistry.registry import webui
+from fakeregistry.registry.app import create_app
+from fakeregistry.registry.auth import AccessPolicy, AccessRule, AuthConfig, AuthMode, Users
+from fakeregistry.registry.options import RegistryOptions, Validation
+from fakeregistry.registry.storage import BlobWriter, Storage
+from fakeregistry.registry.webui import CONFIG_READ_LIMIT, repository_path, short_digest
+from fakeregistry.rules import mediatypes as mt
+from fakeregistry.rules.digest import compute
+from fakeregistry.tools.builder import Image, build_artifact, build_image, build_index
+from fakeregistry.tools.seed import StorageTarget, push_tree
 from tests.conftest import require_tool
 from tests.test_serve_seed import serve
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from fakeregistry import RegistryServer
-from fakeregistry import mediatypes as mt
+from fakeregistry.rules import mediatypes as mt
 from tests.conftest import REQUIRE_CLIENTS
 
 pytestmark = pytest.mark.interop

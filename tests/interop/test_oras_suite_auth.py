@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from fakeregistry import RegistryServer
-from fakeregistry.auth import AuthConfig, Users
+from fakeregistry.registry.auth import AuthConfig, Users
 from tests.interop.test_oras_suite import EXCLUDED, NOT_INHERITED, _oras_suite
 
 pytestmark = pytest.mark.interop

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from fakeregistry import RegistryServer
-from fakeregistry import mediatypes as mt
+from fakeregistry.rules import mediatypes as mt
 from tests.conftest import RegistryFactory, require_tool
 from tests.oci_layout import LayoutImage, read_blob, tagged, write_image, write_index
 

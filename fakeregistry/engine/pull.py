@@ -1,0 +1,704 @@
+"""The simulated engine pull: what ``docker pull`` (or ctr, podman…) would fetch, over HTTP.
+
+:func:`pull` resolves a reference on any registry, negotiates the manifest with the ``Accept``
+list the chosen engine sends, picks from (nested) image indexes with that engine's rules
+(:func:`fakeregistry.engine.selection.select_manifest`), then fetches and verifies the config and
+the
+layers::
+
+    result = await pull("127.0.0.1:5000/demo:latest", platform="linux/arm64", engine="moby")
+    result.manifest.digest, result.platform, [layer.descriptor.digest for layer in result.layers]
+
+The :class:`PullResult` keeps the resolved and chosen digests, the chosen platform, the config,
+every layer's bytes, the ranked candidates with the engine's reasons and the request trace.
+:func:`pull_sync` is the same for synchronous code (it runs its own event loop on a thread).
+
+Requests follow each engine's pattern: Docker 1.10 and containers/image ``GET`` the manifest by
+tag; Docker 18.06+ (``tagService.Get``), moby and containerd (the resolver) ``HEAD`` the tag
+first and ``GET`` by digest. Every manifest and blob is verified against its digest; a
+corrupted blob raises :class:`~fakeregistry.client.client.DigestMismatchError` naming both digests.
+
+``Accept`` lists, per engine (``PLATFORMS.md`` A8, the engines' sources):
+
+- ``docker-1.10`` — Docker 1.10-18.05's distribution client sends every type registered with
+  ``distribution.RegisterManifestSchema``: schema2, manifest list and schema1 (signed, and
+  ``application/json``). **No OCI types**: distribution learned them in July 2018
+  (distribution#2076), first shipped with Docker 18.06.
+- ``docker-18.09`` — the same client with ``ocischema`` and the OCI index registered.
+- ``moby`` — today's distribution puller: schema2, list, OCI manifest and index, schema1.
+- ``containerd``/``containerd-strict`` — the containerd resolver's fixed list, ending in ``*/*``.
+- ``containers-image`` — ``manifest.DefaultRequestedManifestMIMETypes``.
+- ``full`` — the four current manifest and index types.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from fakeregistry.client.client import (
+    FetchedManifest,
+    HostConfig,
+    NotFoundError,
+    RegistryClient,
+    RegistryClientError,
+    RegistryHTTPError,
+    SizeMismatchError,
+    TraceEntry,
+)
+from fakeregistry.engine.selection import (
+    ENGINES,
+    Candidate,
+    NoMatchingManifest,
+    Selection,
+    select_manifest,
+)
+from fakeregistry.platforms.platform import Platform, PlatformError
+from fakeregistry.rules import mediatypes as mt
+from fakeregistry.rules.errors import RegistryError
+from fakeregistry.rules.model import Descriptor, Manifest, parse_manifest
+from fakeregistry.rules.reference import ImageReference, ReferenceError
+from fakeregistry.runtime.loopthread import run_in_fresh_loop
+
+__all__ = [
+    "ENGINE_ACCEPT",
+    "IndexStep",
+    "PullError",
+    "PullProgress",
+    "PullResult",
+    "PulledLayer",
+    "pull",
+    "pull_sync",
+    "write_oci_layout",
+]
+
+_ANY = "*/*"
+
+ENGINE_ACCEPT: dict[str, tuple[str, ...]] = {
+    "docker-1.10": (
+        mt.DOCKER_MANIFEST,
+        mt.DOCKER_MANIFEST_LIST,
+        mt.DOCKER_SCHEMA1_SIGNED,
+        mt.JSON,
+    ),
+    "docker-18.09": (
+        mt.DOCKER_MANIFEST,
+        mt.DOCKER_MANIFEST_LIST,
+        mt.OCI_MANIFEST,
+        mt.OCI_INDEX,
+        mt.DOCKER_SCHEMA1_SIGNED,
+        mt.JSON,
+    ),
+    "moby": (
+        mt.DOCKER_MANIFEST,
+        mt.DOCKER_MANIFEST_LIST,
+        mt.OCI_MANIFEST,
+        mt.OCI_INDEX,
+        mt.DOCKER_SCHEMA1_SIGNED,
+        mt.JSON,
+    ),
+    "containerd": (
+        mt.DOCKER_MANIFEST,
+        mt.DOCKER_MANIFEST_LIST,
+        mt.OCI_MANIFEST,
+        mt.OCI_INDEX,
+        _ANY,
+    ),
+    "containerd-strict": (
+        mt.DOCKER_MANIFEST,
+        mt.DOCKER_MANIFEST_LIST,
+        mt.OCI_MANIFEST,
+        mt.OCI_INDEX,
+        _ANY,
+    ),
+    "containers-image": (
+        mt.OCI_MANIFEST,
+        mt.DOCKER_MANIFEST,
+        mt.DOCKER_SCHEMA1_SIGNED,
+        mt.DOCKER_SCHEMA1,
+        mt.DOCKER_MANIFEST_LIST,
+        mt.OCI_INDEX,
+    ),
+    "full": (mt.OCI_INDEX, mt.DOCKER_MANIFEST_LIST, mt.OCI_MANIFEST, mt.DOCKER_MANIFEST),
+}
+
+# Engines that resolve a tag with HEAD and then GET by digest.
+_HEAD_FIRST = frozenset({"docker-18.09", "moby", "containerd", "containerd-strict", "full"})
+# Engines that check a platform-less pick against its image config and move on when it does
+# not match (containerd ``images.Manifest``); ``full`` does the same.
+_CONFIG_CHECKED = frozenset({"containerd", "containerd-strict", "full"})
+# Engines that warn when --platform was given and a picked image's config says otherwise.
+_CONFIG_WARNED = frozenset({"docker-18.09", "moby"})
+_MAX_DEPTH = 8
+
+PlatformLike = Platform | str | Mapping[str, Any]
+
+
+class PullError(RegistryClientError):
+    """The pull could not go on: an unusable manifest or config, or nothing left to try."""
+
+
+# -- results -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PullProgress:
+    """A layer download's progress: ``done`` of ``total`` bytes of layer ``index``/``count``."""
+
+    digest: str
+    index: int
+    count: int
+    done: int
+    total: int
+    finished: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PulledLayer:
+    """A layer: its descriptor and verified bytes (``None`` for an external layer with
+    ``urls``, which engines do not fetch from the registry)."""
+
+    descriptor: Descriptor
+    data: bytes | None
+
+    @property
+    def digest(self) -> str:
+        return self.descriptor.digest
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStep:
+    """One index on the way to the image: what it was, and how the engine chose from it."""
+
+    digest: str
+    media_type: str
+    selection: Selection
+
+
+@dataclass(frozen=True, slots=True)
+class PullResult:
+    """Everything a simulated pull saw and chose.
+
+    - ``digest``/``media_type``: what the reference resolved to (an index or an image);
+    - ``manifest``: the chosen image manifest (verified bytes, digest, media type);
+    - ``platform``: the chosen platform — from the index entry, or the config when the image
+      was not picked from an index (or its entry had no platform);
+    - ``config``: the parsed image config; ``layers``: descriptors and bytes;
+    - ``steps``: each index level with the engine's
+      :class:`~fakeregistry.engine.selection.Selection`
+      (``candidates`` are the innermost level's, ranked, with reasons);
+    - ``trace``: every request made, in order; ``warnings``: what the engine would print.
+    """
+
+    reference: ImageReference
+    engine: str
+    host: Platform
+    requested: Platform | None
+    digest: str
+    media_type: str
+    manifest: FetchedManifest
+    platform: Platform | None
+    config_descriptor: Descriptor
+    config_bytes: bytes
+    config: Any
+    layers: tuple[PulledLayer, ...]
+    steps: tuple[IndexStep, ...] = ()
+    trace: tuple[TraceEntry, ...] = ()
+    warnings: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    output: Path | None = None
+
+    @property
+    def candidates(self) -> tuple[Candidate, ...]:
+        """The innermost index's entries, best first, with the engine's reasons."""
+        return self.steps[-1].selection.candidates if self.steps else ()
+
+    @property
+    def selections(self) -> tuple[Selection, ...]:
+        return tuple(step.selection for step in self.steps)
+
+    @property
+    def size(self) -> int:
+        """Bytes of config and layers."""
+        return self.config_descriptor.size + sum(layer.descriptor.size for layer in self.layers)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready summary (what ``fakeregistry pull --json`` prints)."""
+        return {
+            "reference": str(self.reference),
+            "engine": self.engine,
+            "host": self.host.format_all(),
+            "requested": self.requested.format_all() if self.requested else None,
+            "digest": self.digest,
+            "mediaType": self.media_type,
+            "manifest": {
+                "digest": self.manifest.digest,
+                "mediaType": self.manifest.media_type,
+                "size": self.manifest.size,
+                "platform": self.platform.format_all() if self.platform else None,
+                "platformObject": self.platform.to_json() if self.platform else None,
+            },
+            "config": _descriptor_json(self.config_descriptor),
+            "layers": [_descriptor_json(layer.descriptor) for layer in self.layers],
+            "steps": [
+                {
+                    "digest": step.digest,
+                    "mediaType": step.media_type,
+                    "wanted": step.selection.wanted.format_all(),
+                    "reason": step.selection.reason,
+                    "candidates": [_candidate_json(c) for c in step.selection.candidates],
+                }
+                for step in self.steps
+            ],
+            "warnings": list(self.warnings),
+            "skipped": list(self.skipped),
+            "trace": [{"method": t.method, "url": t.url, "status": t.status} for t in self.trace],
+            "output": str(self.output) if self.output is not None else None,
+        }
+
+
+def _descriptor_json(descriptor: Descriptor) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "mediaType": descriptor.media_type,
+        "digest": descriptor.digest,
+        "size": descriptor.size,
+    }
+    if descriptor.urls:
+        out["urls"] = list(descriptor.urls)
+    if descriptor.annotations:
+        out["annotations"] = dict(descriptor.annotations)
+    return out
+
+
+def _candidate_json(candidate: Candidate) -> dict[str, Any]:
+    return {
+        "position": candidate.position,
+        "digest": candidate.descriptor.get("digest"),
+        "platform": candidate.platform.format_all() if candidate.platform else None,
+        "rank": candidate.rank,
+        "reason": candidate.reason,
+    }
+
+
+# -- inputs ------------------------------------------------------------------------------------
+
+
+def _platform(
+    value: PlatformLike | None, what: str, *, host: Platform | None = None
+) -> Platform | None:
+    """A platform from a specifier (one-word ones completed from *host*, as the daemon
+    does), a platform JSON object, or as is."""
+    if value is None or isinstance(value, Platform):
+        return value
+    try:
+        if isinstance(value, str):
+            return Platform.parse(value, host=host)
+        return Platform.from_json(value)
+    except PlatformError as exc:
+        raise PullError(f"invalid {what} platform: {exc}") from None
+
+
+def _reference(ref: ImageReference | str) -> ImageReference:
+    if isinstance(ref, ImageReference):
+        return ref
+    try:
+        return ImageReference.parse(ref)
+    except ReferenceError as exc:
+        raise PullError(str(exc)) from None
+
+
+def _parse(fetched: FetchedManifest) -> Manifest:
+    try:
+        return parse_manifest(fetched.body, fetched.media_type)
+    except RegistryError as exc:
+        raise PullError(f"manifest {fetched.digest} of {fetched.reference}: {exc}") from None
+
+
+def _unsupported(engine: str, media_type: str) -> PullError:
+    if engine.startswith("docker-") or engine == "moby":
+        # distribution's UnmarshalManifest
+        return PullError(f"unsupported manifest media type and no default available: {media_type}")
+    return PullError(f"{engine} cannot pull manifests of type {media_type!r}")
+
+
+def _accepts(engine: str, media_type: str) -> bool:
+    accept = ENGINE_ACCEPT[engine]
+    return _ANY in accept or media_type in accept
+
+
+# -- the pull ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pull:
+    client: RegistryClient
+    reference: ImageReference
+    engine: str
+    host: Platform
+    requested: Platform | None
+    progress: Callable[[PullProgress], None] | None
+    steps: list[IndexStep] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    configs: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def accept(self) -> tuple[str, ...]:
+        return ENGINE_ACCEPT[self.engine]
+
+    def at(self, digest: str) -> ImageReference:
+        return ImageReference(self.reference.registry, self.reference.repository, None, digest)
+
+    async def resolve(self) -> FetchedManifest:
+        """The manifest the reference names, fetched as the engine does."""
+        ref = self.reference
+        if ref.digest is None and self.engine in _HEAD_FIRST:
+            try:
+                head = await self.client.head_manifest(ref, accept=self.accept)
+            except RegistryHTTPError as exc:
+                # A HEAD answer has no body to explain itself (and some registries refuse
+                # HEAD): the GET by tag below gets the manifest or the error envelope.
+                if exc.errors:
+                    raise
+            else:
+                fetched = await self.client.get_manifest(self.at(head.digest), accept=self.accept)
+                if head.size and head.size != fetched.size:
+                    raise SizeMismatchError(
+                        f"manifest {fetched.reference}", head.size, fetched.size
+                    )
+                return fetched
+        return await self.client.get_manifest(ref, accept=self.accept)
+
+    async def choose(
+        self, fetched: FetchedManifest, depth: int = 0
+    ) -> tuple[FetchedManifest, Platform | None]:
+        """Walk (nested) indexes down to one image manifest, the engine's way."""
+        if fetched.media_type not in mt.INDEX_TYPES:
+            return fetched, None
+        if depth >= _MAX_DEPTH:
+            raise PullError(f"indexes nested deeper than {_MAX_DEPTH} levels at {fetched.digest}")
+        try:
+            selection = select_manifest(
+                fetched.body, self.host, self.engine, requested=self.requested
+            )
+        except ValueError as exc:
+            raise PullError(f"index {fetched.digest}: {exc}") from None
+        self.steps.append(IndexStep(fetched.digest, fetched.media_type, selection))
+        accepted = [c for c in selection.candidates if c.accepted]
+        for candidate in accepted:
+            descriptor = candidate.descriptor
+            digest = descriptor.get("digest")
+            media_type = descriptor.get("mediaType", "")
+            if not isinstance(digest, str):
+                self.skipped.append(f"manifests[{candidate.position}]: no digest")
+                continue
+            if media_type and media_type not in mt.MANIFEST_TYPES:
+                # moby: "OCI spec requires to skip unknown manifest types".
+                self.skipped.append(f"{digest}: unknown manifest type {media_type!r}")
+                continue
+            child = await self.client.get_manifest(self.at(digest), accept=self.accept)
+            size = descriptor.get("size")
+            if isinstance(size, int) and size != child.size:
+                raise SizeMismatchError(f"manifest {child.reference}", size, child.size)
+            if child.media_type in mt.INDEX_TYPES:
+                return await self.choose(child, depth + 1)
+            if not _accepts(self.engine, child.media_type):
+                raise _unsupported(self.engine, child.media_type)
+            platform = candidate.platform
+            if platform is not None and not (platform.os or platform.architecture):
+                platform = None  # "platform": {} says as little as no platform at all
+            if platform is None and self.engine in _CONFIG_CHECKED:
+                config_platform = await self.config_platform(child)
+                why = self.mismatch(config_platform, descriptor)
+                if why is not None:
+                    self.skipped.append(f"{digest} (no platform in the index): {why}")
+                    continue
+                return child, config_platform
+            return child, platform
+        raise NoMatchingManifest(
+            f"no match for platform in manifest {fetched.digest}: not found",
+            engine=self.engine,
+            wanted=selection.wanted,
+            candidates=selection.candidates,
+        )
+
+    async def config(self, image: FetchedManifest, descriptor: Descriptor) -> bytes:
+        """The verified config blob, fetched once (an engine keeps it in its content store)."""
+        cached = self.configs.get(descriptor.digest)
+        if cached is None:
+            where = self.at(image.digest)
+            try:
+                cached = await self.client.get_blob(where, descriptor.digest, size=descriptor.size)
+            except NotFoundError as exc:
+                raise PullError(f"config {descriptor.digest} of {where}: {exc}") from exc
+            self.configs[descriptor.digest] = cached
+        return cached
+
+    async def config_platform(self, fetched: FetchedManifest) -> Platform | None:
+        view = _parse(fetched)
+        if view.config is None:
+            return None
+        raw = await self.config(fetched, view.config)
+        return _config_platform(_json(raw, f"config {view.config.digest}"))
+
+    def mismatch(self, platform: Platform | None, descriptor: Mapping[str, Any]) -> str | None:
+        """Why an image whose config says *platform* is not what the engine looks for."""
+        if platform is None:
+            return "its config names no platform"
+        entry = {**descriptor, "platform": platform.to_json()}
+        try:
+            select_manifest(
+                {"manifests": [entry]}, self.host, self.engine, requested=self.requested
+            )
+        except NoMatchingManifest as exc:
+            return f"its config says {platform.format_all()} ({exc})"
+        return None
+
+    async def layers(self, view: Manifest, image: ImageReference) -> list[PulledLayer]:
+        pulled: list[PulledLayer] = []
+        count = len(view.layers)
+        for index, layer in enumerate(view.layers):
+            if layer.is_external:
+                pulled.append(PulledLayer(layer, None))
+                continue
+            parts: list[bytes] = []
+            async with self.client.open_blob(image, layer.digest, size=layer.size) as download:
+                self.report(layer, index, count, 0)
+                async for chunk in download.chunks():
+                    parts.append(chunk)
+                    self.report(layer, index, count, download.received)
+            self.report(layer, index, count, layer.size, finished=True)
+            pulled.append(PulledLayer(layer, b"".join(parts)))
+        return pulled
+
+    def report(
+        self, layer: Descriptor, index: int, count: int, done: int, *, finished: bool = False
+    ) -> None:
+        if self.progress is not None:
+            self.progress(PullProgress(layer.digest, index, count, done, layer.size, finished))
+
+
+def _json(raw: bytes, what: str) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PullError(f"{what} is not JSON: {exc}") from None
+
+
+def _config_platform(config: Any) -> Platform | None:
+    if not isinstance(config, dict) or not (config.get("os") or config.get("architecture")):
+        return None
+    try:
+        return Platform.from_json(config)
+    except PlatformError:
+        return None
+
+
+async def pull(
+    ref: ImageReference | str,
+    *,
+    platform: PlatformLike | None = None,
+    engine: str = "moby",
+    host: PlatformLike | None = None,
+    client: RegistryClient | None = None,
+    plain_http: bool | None = None,
+    insecure: bool = False,
+    ca_file: str | os.PathLike[str] | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    output: str | os.PathLike[str] | None = None,
+    progress: Callable[[PullProgress], None] | None = None,
+) -> PullResult:
+    """Pull *ref* as *engine* would on *host*, over HTTP.
+
+    - *ref*: an image reference, normalised as Docker does (``debian`` is
+      ``docker.io/library/debian:latest``).
+    - *platform*: what the user asked for (``docker pull --platform``): a specifier such as
+      ``"linux/arm/v7"``, a platform JSON object or a
+      :class:`~fakeregistry.platforms.platform.Platform`;
+      ``None`` lets the engine use its host default.
+    - *engine*: one of :data:`fakeregistry.engine.selection.ENGINES` (default ``moby``).
+    - *host*: the machine the engine runs on (default: this one, :meth:`Platform.host`).
+    - *client*: a :class:`~fakeregistry.client.client.RegistryClient` to use (it is not closed);
+      otherwise one is made from *plain_http*, *insecure*, *ca_file*, *username* and
+      *password*, which apply to the reference's registry.
+    - *output*: write the pulled image as an OCI image layout in this directory.
+    - *progress*: called with a :class:`PullProgress` as layers download.
+
+    Raises :class:`~fakeregistry.engine.selection.NoMatchingManifest` (the engine's message) when no
+    entry suits, :class:`~fakeregistry.client.client.DigestMismatchError` for corrupted content,
+    other :class:`~fakeregistry.client.client.RegistryClientError` subclasses for registry and
+    network failures, :class:`PullError` for unusable content, :class:`ValueError` for an
+    unknown engine.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; known engines: {', '.join(ENGINES)}")
+    reference = _reference(ref)
+    host_platform = _platform(host, "host") or Platform.host()
+    requested = _platform(platform, "requested", host=host_platform)
+    if client is not None:
+        if any((plain_http is not None, insecure, ca_file is not None, username, password)):
+            raise ValueError("pass connection options to the RegistryClient, not to pull()")
+        return await _pull(reference, engine, host_platform, requested, client, output, progress)
+    config = HostConfig(
+        plain_http=plain_http,
+        insecure=insecure,
+        ca_file=os.fspath(ca_file) if ca_file is not None else None,
+        username=username,
+        password=password,
+    )
+    async with RegistryClient({reference.registry: config}) as own:
+        return await _pull(reference, engine, host_platform, requested, own, output, progress)
+
+
+async def _pull(
+    reference: ImageReference,
+    engine: str,
+    host: Platform,
+    requested: Platform | None,
+    client: RegistryClient,
+    output: str | os.PathLike[str] | None,
+    progress: Callable[[PullProgress], None] | None,
+) -> PullResult:
+    state = _Pull(client, reference, engine, host, requested, progress)
+    with client.recording() as trace:
+        top = await state.resolve()
+        if not _accepts(engine, top.media_type):
+            raise _unsupported(engine, top.media_type)
+        image, chosen_platform = await state.choose(top)
+        view = _parse(image)
+        if view.config is None:
+            raise PullError(f"manifest {image.digest} is not an image manifest")
+        image_ref = state.at(image.digest)
+        config_bytes = await state.config(image, view.config)
+        config = _json(config_bytes, f"config {view.config.digest}")
+        config_platform = _config_platform(config)
+        if requested is not None and engine in _CONFIG_WARNED and config_platform is not None:
+            # moby daemon/images/image_pull.go: a single-platform image is pulled anyway.
+            entry = {"mediaType": image.media_type, "digest": image.digest, "size": image.size}
+            if state.mismatch(config_platform, entry) is not None:
+                state.warnings.append(
+                    f"image with reference {reference} was found but does not match the "
+                    f"specified platform: wanted {requested.format_all()}, "
+                    f"actual: {config_platform.format_all()}"
+                )
+        if chosen_platform is None:
+            chosen_platform = config_platform
+        layers = await state.layers(view, image_ref)
+    result = PullResult(
+        reference=reference,
+        engine=engine,
+        host=host,
+        requested=requested,
+        digest=top.digest,
+        media_type=top.media_type,
+        manifest=image,
+        platform=chosen_platform,
+        config_descriptor=view.config,
+        config_bytes=config_bytes,
+        config=config,
+        layers=tuple(layers),
+        steps=tuple(state.steps),
+        trace=tuple(trace),
+        warnings=tuple(state.warnings),
+        skipped=tuple(state.skipped),
+    )
+    if output is not None:
+        path = write_oci_layout(result, output)
+        result = _with_output(result, path)
+    return result
+
+
+def _with_output(result: PullResult, path: Path) -> PullResult:
+    return replace(result, output=path)
+
+
+def pull_sync(ref: ImageReference | str, **options: Any) -> PullResult:
+    """:func:`pull` for synchronous code: runs on a fresh event loop in its own thread, so it
+    works inside or outside a running loop. A *client* passed in is closed afterwards (its
+    session belongs to the thread's loop); it may be used again."""
+    client = options.get("client")
+    return run_in_fresh_loop(
+        lambda: pull(ref, **options),
+        name="fakeregistry-pull",
+        cleanup=client.close if isinstance(client, RegistryClient) else None,
+    )
+
+
+# -- OCI image layout ------------------------------------------------------------------------
+
+_REF_NAME = "org.opencontainers.image.ref.name"
+
+
+def _blob_path(root: Path, digest: str) -> Path:
+    algorithm, _, encoded = digest.partition(":")
+    return root / "blobs" / algorithm / encoded
+
+
+def _write_blob(root: Path, digest: str, data: bytes) -> None:
+    path = _blob_path(root, digest)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.stat().st_size == len(data):
+        return
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
+def write_oci_layout(result: PullResult, directory: str | os.PathLike[str]) -> Path:
+    """Write the pulled image into an OCI image layout (image-spec ``image-layout.md``).
+
+    ``oci-layout``, ``blobs/<alg>/<hex>`` for the manifest, config and layers, and
+    ``index.json`` naming the manifest (with its platform, and the tag as
+    ``org.opencontainers.image.ref.name``). An existing layout is added to: an entry with the
+    same ref name is replaced.
+    """
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    layout = root / "oci-layout"
+    if not layout.exists():
+        layout.write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
+    _write_blob(root, result.manifest.digest, result.manifest.body)
+    _write_blob(root, result.config_descriptor.digest, result.config_bytes)
+    for layer in result.layers:
+        if layer.data is not None:
+            _write_blob(root, layer.descriptor.digest, layer.data)
+    entry: dict[str, Any] = {
+        "mediaType": result.manifest.media_type,
+        "digest": result.manifest.digest,
+        "size": result.manifest.size,
+    }
+    annotations = {"io.containerd.image.name": str(result.reference)}
+    if result.reference.tag:
+        annotations[_REF_NAME] = result.reference.tag
+    entry["annotations"] = annotations
+    if result.platform is not None:
+        entry["platform"] = result.platform.to_json()
+    index_path = root / "index.json"
+    index: dict[str, Any] = {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": []}
+    if index_path.exists():
+        try:
+            existing = json.loads(index_path.read_bytes())
+        except ValueError as exc:
+            raise PullError(f"{index_path} is not JSON: {exc}") from None
+        if isinstance(existing, dict) and isinstance(existing.get("manifests"), list):
+            index = existing
+    name = annotations.get(_REF_NAME)
+    kept = [
+        m
+        for m in index["manifests"]
+        if not (
+            isinstance(m, dict)
+            and (
+                (name is not None and m.get("annotations", {}).get(_REF_NAME) == name)
+                or (name is None and m.get("digest") == entry["digest"])
+            )
+        )
+    ]
+    index["manifests"] = [*kept, entry]
+    index_path.write_text(json.dumps(index, indent=2) + "\n")
+    return root

@@ -1,0 +1,61 @@
+"""The one place errors are written, and headers every response carries."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from fakeregistry.registry.http.keys import ON_ERROR
+from fakeregistry.rules.errors import ErrorCode, RegistryError, error_body
+
+__all__ = ["API_VERSION_HEADER", "add_common_headers", "error_response", "registry_middleware"]
+
+log = logging.getLogger("fakeregistry")
+
+# distribution-spec "Legacy Docker support HTTP headers": clients probe for it on /v2/.
+API_VERSION_HEADER = {"Docker-Distribution-API-Version": "registry/2.0"}
+
+_FROM_HTTP_STATUS = {
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.UNSUPPORTED,
+    413: ErrorCode.SIZE_INVALID,
+}
+
+
+def error_response(error: RegistryError) -> web.Response:
+    """The spec's error envelope for ``error``."""
+    response = web.Response(
+        status=error.status,
+        body=error_body(error),
+        content_type="application/json",
+        headers=error.headers,
+    )
+    return response
+
+
+@web.middleware
+async def registry_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every failure into the spec's JSON error envelope; never a bare 500 or traceback."""
+    try:
+        response = await handler(request)
+    except RegistryError as error:
+        return error_response(error)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _FROM_HTTP_STATUS.get(exc.status, ErrorCode.UNSUPPORTED)
+        return error_response(RegistryError(code, exc.reason, status=exc.status))
+    except Exception as exc:
+        log.exception("error while serving %s %s", request.method, request.path)
+        on_error = request.app.get(ON_ERROR)
+        if on_error is not None:
+            on_error(exc)
+        return error_response(RegistryError(ErrorCode.UNKNOWN, f"{type(exc).__name__}: {exc}"))
+    return response
+
+
+async def add_common_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Headers on every response, streamed ones included (an ``on_response_prepare`` hook)."""
+    response.headers.update(API_VERSION_HEADER)

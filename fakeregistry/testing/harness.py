@@ -1,0 +1,458 @@
+"""``FakeRegistry``: a registry handle for tests, with builders, a request log and faults.
+
+It is what the pytest fixture ``fake_registry`` returns, and it works without pytest too::
+
+    with RegistryServer(instruments=Instruments(RequestLog(), FaultPlan())) as server:
+        registry = FakeRegistry.for_server(server)
+        image = registry.push_image("demo:latest", platform="linux/arm64/v8")
+
+Pushes go to our own server's storage through its event loop (fast, atomic), or, for a
+registry we do not run, over HTTP with :mod:`fakeregistry.client.client`. Every builder has an
+awaitable twin named with an ``a`` prefix (``apush_image``) that never blocks the caller's loop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ssl
+from collections.abc import Coroutine, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from fakeregistry.client.client import RegistryClient
+from fakeregistry.engine.pull import PullResult, pull, pull_sync
+from fakeregistry.registry.faults import Fault, FaultPlan, RateLimit
+from fakeregistry.registry.http.instrument import Instruments
+from fakeregistry.registry.requestlog import RecordedRequest, RequestLog
+from fakeregistry.registry.server import RegistryServer
+from fakeregistry.rules import mediatypes as mt
+from fakeregistry.rules.errors import FeatureUnavailable
+from fakeregistry.rules.reference import ImageReference
+from fakeregistry.tools.builder import (
+    BuiltBlob,
+    Image,
+    Index,
+    Kind,
+    LayerSpec,
+    PlatformSpec,
+    build_artifact,
+    build_image,
+    build_index,
+)
+from fakeregistry.tools.seed import StorageTarget, load_layout, push_tree
+
+__all__ = ["FakeRegistry", "FeatureUnavailable", "Target"]
+
+T = TypeVar("T")
+
+
+class Target(Protocol):
+    """Where pushes go. Its coroutines run on the handle's background loop."""
+
+    async def push_blob(self, repository: str, blob: BuiltBlob) -> None: ...
+
+    async def push_manifest(
+        self, repository: str, reference: str, body: bytes, media_type: str
+    ) -> None: ...
+
+    async def get_blob(self, repository: str, digest: str) -> bytes: ...
+
+
+class ClientTarget:
+    """Pushes over HTTP with :class:`~fakeregistry.client.client.RegistryClient` (any registry)."""
+
+    def __init__(self, client: RegistryClient, host: str) -> None:
+        self.client = client
+        self.host = host
+
+    def _ref(self, repository: str, reference: str | None = None) -> ImageReference:
+        if reference is None:
+            return ImageReference(self.host, repository)
+        if ":" in reference:
+            return ImageReference(self.host, repository, digest=reference)
+        return ImageReference(self.host, repository, tag=reference)
+
+    async def push_blob(self, repository: str, blob: BuiltBlob) -> None:
+        await self.client.push_blob(
+            self._ref(repository), blob.data, digest=blob.digest, skip_existing=True
+        )
+
+    async def push_manifest(
+        self, repository: str, reference: str, body: bytes, media_type: str
+    ) -> None:
+        await self.client.put_manifest(self._ref(repository, reference), body, media_type)
+
+    async def get_blob(self, repository: str, digest: str) -> bytes:
+        return await self.client.get_blob(self._ref(repository), digest)
+
+
+class FakeRegistry:
+    """A registry for one test: its address, builders that push, the request log and faults.
+
+    Use :meth:`for_server` for our own server (everything available) or construct it with a
+    :class:`Target` and a loop runner for any registry (no log, no faults).
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        target: Target,
+        runner: RegistryServer | Any,
+        server: RegistryServer | None = None,
+        instruments: Instruments | None = None,
+        prefix: str = "",
+        credentials: tuple[str, str] | None = None,
+        users: Mapping[str, str] | None = None,
+        ca_path: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.url = url
+        self.host = url.split("://", 1)[1]
+        self._target = target
+        self._runner = runner
+        self.server = server
+        self._instruments = instruments
+        self.prefix = prefix
+        #: ``(username, password)`` of the first user when the registry asks for credentials.
+        self.credentials = credentials
+        #: Every user of the registry, ``{name: password}``.
+        self.users = dict(users or {})
+        #: The CA certificate file clients must trust, when the registry serves HTTPS.
+        self.ca_path = ca_path
+        #: A client ``ssl.SSLContext`` that trusts the registry's CA (None over plain HTTP).
+        self.ssl_context = ssl_context
+
+    @classmethod
+    def for_server(cls, server: RegistryServer, **kwargs: Any) -> FakeRegistry:
+        """A handle on our own server (started, with instruments for the log and faults)."""
+        return cls(
+            url=server.url,
+            target=StorageTarget(server.storage),
+            runner=server,
+            server=server,
+            instruments=server.instruments,
+            **kwargs,
+        )
+
+    # -- names -------------------------------------------------------------------------------
+
+    def repository(self, name: str) -> str:
+        """The repository name as pushed (with this test's prefix on an external registry)."""
+        return f"{self.prefix}{name}"
+
+    def ref(self, repository: str, tag: str = "latest") -> str:
+        """A full image reference: ``127.0.0.1:PORT/<repository>:<tag>`` (or ``@digest``)."""
+        separator = "@" if ":" in tag else ":"
+        return f"{self.host}/{self.repository(repository)}{separator}{tag}"
+
+    def _split(self, ref: str) -> tuple[str, str | None]:
+        """(repository, tag or digest) of ``repo[:tag|@digest]`` or a full reference on this
+        registry; the tag is None when ``ref`` names only a repository."""
+        prefixed = ref.startswith(self.host + "/")
+        if prefixed:
+            ref = ref[len(self.host) + 1 :]
+        name, reference = ref, None
+        if "@" in ref:
+            name, _, reference = ref.partition("@")
+        else:
+            head, colon, tail = ref.rpartition(":")
+            if colon and "/" not in tail:
+                name, reference = head, tail
+        if not name:
+            raise ValueError(f"not a reference on this registry: {ref!r}")
+        return (name if prefixed else self.repository(name)), reference
+
+    # -- running -----------------------------------------------------------------------------
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        result: T = self._runner.run(coroutine)
+        return result
+
+    async def _arun(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        result: T = await self._runner.arun(coroutine)
+        return result
+
+    # -- builders ----------------------------------------------------------------------------
+
+    async def _push_tree(self, repository: str, reference: str | None, item: Image | Index) -> None:
+        await push_tree(self._target, repository, reference, item)
+
+    def push_blob(self, repository: str, data: bytes) -> BuiltBlob:
+        """Push ``data`` as a blob of ``repository``; returns its digest and size."""
+        return self._run(self._apush_blob(repository, data))
+
+    async def apush_blob(self, repository: str, data: bytes) -> BuiltBlob:
+        return await self._arun(self._apush_blob(repository, data))
+
+    async def _apush_blob(self, repository: str, data: bytes) -> BuiltBlob:
+        blob = BuiltBlob(data, mt.OCTET_STREAM)
+        await self._target.push_blob(self.repository(repository), blob)
+        return blob
+
+    def push_image(
+        self,
+        ref: str,
+        *,
+        platform: PlatformSpec = "linux/amd64",
+        layers: Sequence[LayerSpec] | int | None = None,
+        config: Mapping[str, Any] | None = None,
+        media_type: Kind = "oci",
+        annotations: Mapping[str, str] | None = None,
+    ) -> Image:
+        """Build and push an image: ``push_image("app:1.0", platform="linux/arm/v7")``.
+
+        ``ref`` is ``repo[:tag]`` (``latest`` when there is no tag) or a full reference from
+        :meth:`ref`. Returns the :class:`~fakeregistry.tools.builder.Image` (bytes, digests,
+        descriptor)."""
+        image = build_image(
+            platform, layers=layers, config=config, media_type=media_type, annotations=annotations
+        )
+        return self._run(self._push_built(ref, image))
+
+    async def apush_image(
+        self,
+        ref: str,
+        *,
+        platform: PlatformSpec = "linux/amd64",
+        layers: Sequence[LayerSpec] | int | None = None,
+        config: Mapping[str, Any] | None = None,
+        media_type: Kind = "oci",
+        annotations: Mapping[str, str] | None = None,
+    ) -> Image:
+        image = build_image(
+            platform, layers=layers, config=config, media_type=media_type, annotations=annotations
+        )
+        return await self._arun(self._push_built(ref, image))
+
+    async def _push_built(self, ref: str, item: T, *, default_tag: str | None = "latest") -> T:
+        repository, reference = self._split(ref)
+        assert isinstance(item, Image | Index)
+        await self._push_tree(repository, reference or default_tag, item)
+        return item
+
+    def push_index(
+        self,
+        ref: str,
+        images_or_platforms: Sequence[Image | Index | PlatformSpec],
+        *,
+        media_type: Kind = "oci",
+        annotations: Mapping[str, str] | None = None,
+    ) -> Index:
+        """Build and push a multi-platform index (``media_type="docker"``: a manifest list):
+        ``push_index("app:1.0", ["linux/amd64", "linux/arm64/v8"])``. Images given as values
+        are pushed too; platforms build one image each."""
+        index = build_index(
+            images_or_platforms, media_type=media_type, annotations=annotations, seed=ref
+        )
+        return self._run(self._push_built(ref, index))
+
+    async def apush_index(
+        self,
+        ref: str,
+        images_or_platforms: Sequence[Image | Index | PlatformSpec],
+        *,
+        media_type: Kind = "oci",
+        annotations: Mapping[str, str] | None = None,
+    ) -> Index:
+        index = build_index(
+            images_or_platforms, media_type=media_type, annotations=annotations, seed=ref
+        )
+        return await self._arun(self._push_built(ref, index))
+
+    def push_artifact(
+        self,
+        ref: str,
+        *,
+        subject: Image | Index | Mapping[str, Any] | None = None,
+        artifact_type: str = "application/vnd.example+type",
+        blobs: Sequence[bytes] = (b"",),
+        annotations: Mapping[str, str] | None = None,
+    ) -> Image:
+        """Push an OCI 1.1 artifact (``artifactType``, empty config, ``subject``). With only a
+        repository in ``ref`` it is pushed by digest, untagged, as referrers usually are."""
+        artifact = build_artifact(
+            artifact_type, subject=subject, blobs=blobs, annotations=annotations
+        )
+        return self._run(self._push_built(ref, artifact, default_tag=None))
+
+    async def apush_artifact(
+        self,
+        ref: str,
+        *,
+        subject: Image | Index | Mapping[str, Any] | None = None,
+        artifact_type: str = "application/vnd.example+type",
+        blobs: Sequence[bytes] = (b"",),
+        annotations: Mapping[str, str] | None = None,
+    ) -> Image:
+        artifact = build_artifact(
+            artifact_type, subject=subject, blobs=blobs, annotations=annotations
+        )
+        return await self._arun(self._push_built(ref, artifact, default_tag=None))
+
+    def load_layout(self, path: str | Path, repository: str) -> list[str]:
+        """Push an OCI image layout directory into ``repository``: every blob, every manifest
+        reachable from ``index.json``, and a tag for each ``org.opencontainers.image.ref.name``
+        annotation. Returns the tags pushed."""
+        return self._run(self._load_layout(Path(path), self.repository(repository)))
+
+    async def aload_layout(self, path: str | Path, repository: str) -> list[str]:
+        return await self._arun(self._load_layout(Path(path), self.repository(repository)))
+
+    async def _load_layout(self, root: Path, repository: str) -> list[str]:
+        return await load_layout(self._target, root, repository)
+
+    # -- the simulated pull ------------------------------------------------------------------
+
+    def pull(
+        self,
+        ref: str,
+        *,
+        platform: PlatformSpec | None = None,
+        engine: str = "moby",
+        requested: str | None = None,
+    ) -> PullResult:
+        """Pull ``ref`` as ``engine`` running on a ``platform`` host (default: this machine),
+        optionally with ``docker pull --platform``'s ``requested`` platform; see
+        :func:`fakeregistry.engine.pull.pull`. ``pull("app:1", platform="linux/arm/v6")`` is a
+        Raspberry Pi Zero pulling ``app:1``."""
+        return pull_sync(self._full_ref(ref), **self._pull_options(platform, engine, requested))
+
+    async def apull(
+        self,
+        ref: str,
+        *,
+        platform: PlatformSpec | None = None,
+        engine: str = "moby",
+        requested: str | None = None,
+    ) -> PullResult:
+        return await pull(self._full_ref(ref), **self._pull_options(platform, engine, requested))
+
+    def _full_ref(self, ref: str) -> str:
+        if ref.startswith(self.host + "/"):
+            return ref
+        repository, reference = self._split(ref)
+        separator = "@" if reference and ":" in reference else ":"
+        return f"{self.host}/{repository}{separator}{reference or 'latest'}"
+
+    def _pull_options(
+        self, platform: PlatformSpec | None, engine: str, requested: str | None
+    ) -> dict[str, Any]:
+        options: dict[str, Any] = {"engine": engine}
+        if platform is not None:
+            options["host"] = platform
+        if requested is not None:
+            options["platform"] = requested
+        if self.url.startswith("http://"):
+            options["plain_http"] = True
+        if self.ca_path:
+            options["ca_file"] = self.ca_path
+        if self.credentials:
+            options["username"], options["password"] = self.credentials
+        return options
+
+    # -- the request log ---------------------------------------------------------------------
+
+    def _require(self, feature: str) -> Instruments:
+        if self._instruments is None:
+            raise FeatureUnavailable(
+                f"{feature} needs fakeregistry's own server; this handle points at {self.url}"
+            )
+        return self._instruments
+
+    @property
+    def requests(self) -> RequestLog:
+        """Every request the registry answered during this test, in order."""
+        return self._require("the request log").log
+
+    def assert_requested(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        *,
+        count: int | None = None,
+        status: int | None = None,
+    ) -> list[RecordedRequest]:
+        """Assert requests matching ``method`` and the regex ``path`` were made (exactly
+        ``count`` when given): ``assert_requested("GET", r"/manifests/latest$", count=1)``."""
+        return self.requests.assert_requested(method, path, count=count, status=status)
+
+    # -- faults ------------------------------------------------------------------------------
+
+    def _plan(self, feature: str) -> FaultPlan:
+        return self._require(feature).plan
+
+    def _mutate(self, function: Any, *args: Any) -> None:
+        assert self.server is not None
+        self.server.call(function, *args)
+
+    def fail(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        *,
+        status: int | None = 500,
+        times: int | None = None,
+        after: int = 0,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | str | None = None,
+        delay: float = 0.0,
+        drop_connection: bool = False,
+        truncate_body: int | None = None,
+    ) -> Fault:
+        """Make matching requests fail: ``fail("GET", r"/blobs/", status=503, times=2)``.
+
+        ``times`` (None: always) after letting ``after`` through; ``delay`` seconds first;
+        ``drop_connection`` closes without answering; ``truncate_body`` serves the real
+        response cut after N bytes. Returns the rule, whose ``matched``/``fired`` count."""
+        if drop_connection or truncate_body is not None:
+            status = None
+        fault = Fault(
+            method=method,
+            path=path,
+            status=status,
+            times=times,
+            after=after,
+            headers=dict(headers or {}),
+            body=body.encode() if isinstance(body, str) else body,
+            delay=delay,
+            drop_connection=drop_connection,
+            truncate_body=truncate_body,
+        )
+        self._mutate(self._plan("fault injection").faults.append, fault)
+        return fault
+
+    def delay(self, seconds: float, method: str | None = None, path: str | None = None) -> Fault:
+        """Answer matching requests normally, ``seconds`` late."""
+        return self.fail(method, path, status=None, delay=seconds)
+
+    def rate_limit(
+        self,
+        limit: int,
+        window: float = 21600.0,
+        *,
+        method: str | None = "GET",
+        path: str | None = r"/manifests/",
+        source: str = "127.0.0.1",
+    ) -> RateLimit:
+        """Docker Hub's pull limit: after ``limit`` matching requests in ``window`` seconds,
+        429 ``TOOMANYREQUESTS`` with ``Retry-After`` and the ``ratelimit-*`` headers."""
+        rule = RateLimit(limit, window, method, path, source)
+        self._mutate(self._plan("rate limiting").rate_limits.append, rule)
+        return rule
+
+    def warn(self, text: str) -> None:
+        """Add ``Warning: 299 - "<text>"`` to every response (distribution-spec "Warnings")."""
+        self._mutate(self._plan("warnings").add_warning, text)
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def configure(self, **options: Any) -> None:
+        """Change server options for this test: ``configure(deletes=False, referrers=False)``
+        (fields of :class:`~fakeregistry.registry.options.RegistryOptions`)."""
+        if self.server is None:
+            raise FeatureUnavailable(f"options cannot be changed on {self.url}")
+        storage = self.server.storage
+        self.server.call(
+            setattr, storage, "options", dataclasses.replace(storage.options, **options)
+        )

@@ -1,0 +1,306 @@
+"""Putting content into a registry: OCI image layout directories and generated test images.
+
+One implementation serves every way of seeding: :class:`fakeregistry.testing.harness.FakeRegistry`
+(``load_layout``, ``push_image``, ``push_index`` and the pytest marker) and ``fakeregistry
+serve --seed-layout DIR=REPO --seed-image REF[=PLATFORM,...]``. Content goes to a
+:class:`SeedTarget`: our own storage (:class:`StorageTarget`) or any registry over HTTP (the
+harness's client target)::
+
+    target = StorageTarget(Storage())
+    await load_layout(target, Path("./layout"), "demo")   # -> ["latest"]
+    seed = ImageSeed.parse("multi:1=linux/amd64,linux/arm64/v8")
+    await push_tree(target, seed.repository, seed.tag, seed.build())
+
+Errors a user can fix (a missing directory, a bad reference or platform) are
+:class:`SeedError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from fakeregistry.platforms.platform import Platform, PlatformError
+from fakeregistry.registry.storage import BlobWriter, Storage
+from fakeregistry.rules import mediatypes as mt
+from fakeregistry.rules.digest import Digest, DigestError, compute
+from fakeregistry.rules.errors import RegistryError
+from fakeregistry.rules.reference import DEFAULT_TAG, is_valid_repository, is_valid_tag
+from fakeregistry.tools.builder import BuiltBlob, Image, Index, build_image, build_index
+
+__all__ = [
+    "DEFAULT_SEED_PLATFORM",
+    "REF_NAME_ANNOTATION",
+    "ImageSeed",
+    "SeedError",
+    "SeedTarget",
+    "StorageTarget",
+    "load_layout",
+    "parse_layout_seed",
+    "push_tree",
+    "seed_storage",
+]
+
+REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name"
+# The platform of a seeded image when none is given (the builder's default too).
+DEFAULT_SEED_PLATFORM = "linux/amd64"
+
+
+class SeedError(ValueError):
+    """Content that cannot be seeded; the message is one line a user can act on."""
+
+
+class SeedTarget(Protocol):
+    """Where seeded content goes."""
+
+    async def push_blob(self, repository: str, blob: BuiltBlob) -> None: ...
+
+    async def push_manifest(
+        self, repository: str, reference: str, body: bytes, media_type: str
+    ) -> None: ...
+
+
+class StorageTarget:
+    """Pushes straight into a :class:`~fakeregistry.registry.storage.Storage` (call it on the loop
+    that
+    serves the storage, or before the server starts: each push is atomic)."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    async def push_blob(self, repository: str, blob: BuiltBlob) -> None:
+        self.storage.check_name(repository)
+        if not self.storage.has_blob(repository, blob.digest):
+            writer = BlobWriter()
+            writer.write(blob.data)
+            self.storage.put_blob(repository, blob.digest, writer)
+
+    async def push_manifest(
+        self, repository: str, reference: str, body: bytes, media_type: str
+    ) -> None:
+        self.storage.check_name(repository)
+        self.storage.put_manifest(repository, reference, body, media_type)
+
+    async def get_blob(self, repository: str, digest: str) -> bytes:
+        return self.storage.get_blob(repository, digest).read()
+
+
+# -- built content ----------------------------------------------------------------------------
+
+
+async def push_tree(
+    target: SeedTarget, repository: str, reference: str | None, item: Image | Index
+) -> None:
+    """Push a built image (its blobs, then its manifest) or index (its children first, by
+    digest), under ``reference`` (a tag or None: by digest)."""
+    if isinstance(item, Image):
+        for blob in item.blobs:
+            await target.push_blob(repository, blob)
+    else:
+        for child in item.children:
+            await push_tree(target, repository, None, child)
+    await target.push_manifest(repository, reference or item.digest, item.manifest, item.media_type)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSeed:
+    """A generated test image to seed: ``REF[=PLATFORM,PLATFORM...]``.
+
+    One platform gives one image manifest, several an OCI index over one image per platform
+    (the same content ``FakeRegistry.push_image`` and ``push_index`` build).
+
+    >>> seed = ImageSeed.parse("team/app:1.0=linux/amd64,linux/arm64/v8")
+    >>> seed.repository, seed.tag, [p.format() for p in seed.platforms]
+    ('team/app', '1.0', ['linux/amd64', 'linux/arm64/v8'])
+    >>> ImageSeed.parse("demo").platforms[0].format(), ImageSeed.parse("demo").tag
+    ('linux/amd64', 'latest')
+    """
+
+    repository: str
+    tag: str
+    platforms: tuple[Platform, ...]
+
+    @classmethod
+    def parse(cls, text: str, *, strict: bool = True) -> ImageSeed:
+        """Read ``name[:tag][=PLATFORM,...]``. Platforms are containerd specifiers as
+        ``docker --platform`` takes them (``linux/arm/v7``, ``windows(10.0.17763)/amd64``);
+        ``strict`` checks names and tags against the distribution-spec grammar (the registry's
+        ``validation`` option)."""
+        ref, equals, platform_text = text.partition("=")
+        name, tag = ref, DEFAULT_TAG
+        head, colon, tail = ref.rpartition(":")
+        if colon and "/" not in tail:
+            name, tag = head, tail
+        if "@" in ref:
+            raise SeedError(f"{ref!r}: a seeded image is named by a tag, not a digest")
+        if not is_valid_repository(name, strict=strict):
+            raise SeedError(f"{ref!r}: invalid repository name {name!r}")
+        if not is_valid_tag(tag, strict=strict):
+            raise SeedError(f"{ref!r}: invalid tag {tag!r}")
+        specifiers = platform_text.split(",") if equals else [DEFAULT_SEED_PLATFORM]
+        platforms: list[Platform] = []
+        for specifier in specifiers:
+            platform = _parse_platform(specifier.strip())
+            if platform in platforms:
+                raise SeedError(f"platform {platform.format_all()} is given twice")
+            platforms.append(platform)
+        return cls(name, tag, tuple(platforms))
+
+    def build(self) -> Image | Index:
+        """The image (one platform) or OCI index (several), built deterministically."""
+        if len(self.platforms) == 1:
+            return build_image(self.platforms[0])
+        seed = f"{self.repository}:{self.tag}"
+        return build_index(list(self.platforms), seed=seed)
+
+
+def _parse_platform(specifier: str) -> Platform:
+    if not specifier:
+        raise SeedError("empty platform (expected e.g. linux/amd64,linux/arm64/v8)")
+    if "/" not in specifier:
+        # A lone OS or architecture would take its other half from this machine.
+        raise SeedError(f"platform {specifier!r}: expected OS/ARCHITECTURE[/VARIANT]")
+    try:
+        return Platform.parse(specifier)
+    except PlatformError as exc:
+        raise SeedError(f"invalid platform {specifier!r}: {exc}") from None
+
+
+# -- OCI image layouts --------------------------------------------------------------------------
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise SeedError(f"{path.parent}: not an OCI image layout (no {what})") from None
+    except OSError as exc:
+        raise SeedError(f"{path}: {exc.strerror or exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SeedError(f"{path}: not JSON: {exc}") from None
+
+
+def _descriptor(value: Any, where: str) -> tuple[str, str]:
+    """``(mediaType, digest)`` of a descriptor found at ``where``."""
+    if not isinstance(value, Mapping):
+        raise SeedError(f"{where}: a descriptor must be a JSON object")
+    media_type, digest = value.get("mediaType"), value.get("digest")
+    if not isinstance(media_type, str) or not isinstance(digest, str):
+        raise SeedError(f"{where}: a descriptor needs a mediaType and a digest")
+    try:
+        Digest.parse(digest)
+    except DigestError as exc:
+        raise SeedError(f"{where}: {exc}") from None
+    return media_type, digest
+
+
+async def load_layout(target: SeedTarget, root: Path, repository: str) -> list[str]:
+    """Push an OCI image layout directory into ``repository``: every manifest reachable from
+    ``index.json`` with its blobs (layers that carry ``urls`` stay outside), and a tag for each
+    ``org.opencontainers.image.ref.name`` annotation. Returns the tags pushed, in order.
+
+    Manifests of other types than images and indexes are left out. Raises :class:`SeedError`
+    for a missing directory, a missing or damaged ``oci-layout``/``index.json`` or blob, and
+    whatever the target refuses (``RegistryError``, e.g. an invalid tag)."""
+    if not root.is_dir():
+        raise SeedError(f"{root}: no such directory")
+    layout = _read_json(root / "oci-layout", "oci-layout file")
+    if not isinstance(layout, Mapping) or layout.get("imageLayoutVersion") != "1.0.0":
+        raise SeedError(f"{root}: not an OCI image layout 1.0.0")
+    index = _read_json(root / "index.json", "index.json")
+    if not isinstance(index, Mapping) or not isinstance(index.get("manifests", []), list):
+        raise SeedError(f"{root / 'index.json'}: 'manifests' must be a list")
+
+    def read(digest: str) -> bytes:
+        algorithm, _, encoded = digest.partition(":")
+        path = root / "blobs" / algorithm / encoded
+        try:
+            data = path.read_bytes()
+        except OSError:
+            raise SeedError(f"{root}: blob {digest} is missing") from None
+        if str(compute(data, algorithm)) != digest:
+            raise SeedError(f"{root}: blob {digest} does not match its digest")
+        return data
+
+    def document(body: bytes, digest: str) -> Mapping[str, Any]:
+        try:
+            value = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            value = None
+        if not isinstance(value, Mapping):
+            raise SeedError(f"{root}: manifest {digest} is not a JSON object")
+        return value
+
+    async def push(descriptor: Any, where: str) -> None:
+        media_type, digest = _descriptor(descriptor, where)
+        if media_type not in mt.MANIFEST_TYPES:
+            return
+        body = read(digest)
+        doc = document(body, digest)
+        if media_type in mt.INDEX_TYPES:
+            children = doc.get("manifests", [])
+            for i, child in enumerate(children if isinstance(children, list) else []):
+                await push(child, f"{digest}: manifests[{i}]")
+        else:
+            layers = doc.get("layers", [])
+            blobs = [doc.get("config"), *(layers if isinstance(layers, list) else [])]
+            for i, blob in enumerate(blobs):
+                if isinstance(blob, Mapping) and blob.get("urls"):
+                    continue
+                blob_type, blob_digest = _descriptor(blob, f"{digest}: blob {i}")
+                await target.push_blob(repository, BuiltBlob(read(blob_digest), blob_type))
+        await target.push_manifest(repository, digest, body, media_type)
+
+    tags: list[str] = []
+    for i, descriptor in enumerate(index.get("manifests", [])):
+        await push(descriptor, f"{root / 'index.json'}: manifests[{i}]")
+        annotations = descriptor.get("annotations")
+        tag = annotations.get(REF_NAME_ANNOTATION) if isinstance(annotations, Mapping) else None
+        media_type, digest = _descriptor(descriptor, "")
+        if isinstance(tag, str) and tag and media_type in mt.MANIFEST_TYPES:
+            await target.push_manifest(repository, tag, read(digest), media_type)
+            tags.append(tag)
+    return tags
+
+
+def parse_layout_seed(text: str) -> tuple[Path, str]:
+    """``DIR=REPO`` as ``(Path(DIR), REPO)`` (the last ``=`` splits: a name has none)."""
+    directory, equals, repository = text.rpartition("=")
+    if not equals or not directory or not repository:
+        raise SeedError(f"{text!r}: expected DIR=REPO")
+    return Path(directory), repository
+
+
+# -- fakeregistry serve ---------------------------------------------------------------------------
+
+
+async def seed_storage(
+    storage: Storage, *, layouts: Iterable[str] = (), images: Iterable[str] = ()
+) -> list[str]:
+    """Seed ``storage`` as ``fakeregistry serve --seed-layout DIR=REPO --seed-image
+    REF[=PLATFORM,...]`` does; returns ``REPO:TAG`` of everything tagged, in order.
+
+    The first failure raises :class:`SeedError` whose message names the flag and its value."""
+    target = StorageTarget(storage)
+    strict = storage.options.strict_names
+    seeded: list[str] = []
+    for text in layouts:
+        try:
+            directory, repository = parse_layout_seed(text)
+            if not is_valid_repository(repository, strict=strict):
+                raise SeedError(f"invalid repository name {repository!r}")
+            tags = await load_layout(target, directory, repository)
+        except (SeedError, RegistryError) as exc:
+            raise SeedError(f"--seed-layout {text}: {exc}") from None
+        seeded.extend(f"{repository}:{tag}" for tag in tags)
+    for text in images:
+        try:
+            seed = ImageSeed.parse(text, strict=strict)
+            await push_tree(target, seed.repository, seed.tag, seed.build())
+        except (SeedError, RegistryError) as exc:
+            raise SeedError(f"--seed-image {text}: {exc}") from None
+        seeded.append(f"{seed.repository}:{seed.tag}")
+    return seeded
