@@ -62,6 +62,7 @@ from fakeregistry.selection import (
     Selection,
     select_manifest,
 )
+from fakeregistry.trust.verify import PolicyDecision, PolicyLike, VerifyTarget, enforce
 
 __all__ = [
     "ENGINE_ACCEPT",
@@ -209,6 +210,7 @@ class PullResult:
     warnings: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
     output: Path | None = None
+    trust: PolicyDecision | None = None
 
     @property
     def candidates(self) -> tuple[Candidate, ...]:
@@ -256,6 +258,7 @@ class PullResult:
             "skipped": list(self.skipped),
             "trace": [{"method": t.method, "url": t.url, "status": t.status} for t in self.trace],
             "output": str(self.output) if self.output is not None else None,
+            "trust": self.trust.to_json() if self.trust is not None else None,
         }
 
 
@@ -510,6 +513,8 @@ async def pull(
     password: str | None = None,
     output: str | os.PathLike[str] | None = None,
     progress: Callable[[PullProgress], None] | None = None,
+    policy: PolicyLike | None = None,
+    verify_target: VerifyTarget = "instance",
 ) -> PullResult:
     """Pull *ref* as *engine* would on *host*, over HTTP.
 
@@ -525,6 +530,12 @@ async def pull(
       *password*, which apply to the reference's registry.
     - *output*: write the pulled image as an OCI image layout in this directory.
     - *progress*: called with a :class:`PullProgress` as layers download.
+    - *policy*: a trust policy checked after the image is chosen and before its config or
+      layers are read (:func:`fakeregistry.trust.verify.enforce`): a containers
+      ``policy.json`` or notation ``trustpolicy.oci.json`` (path, parsed JSON or object), or a
+      list of them; *verify_target* is ``instance`` (the platform manifest, as skopeo/podman),
+      ``index`` or ``both``. A refusal raises
+      :class:`~fakeregistry.trust.errors.PolicyRejected`.
 
     Raises :class:`~fakeregistry.selection.NoMatchingManifest` (the engine's message) when no
     entry suits, :class:`~fakeregistry.client.DigestMismatchError` for corrupted content,
@@ -540,7 +551,10 @@ async def pull(
     if client is not None:
         if any((plain_http is not None, insecure, ca_file is not None, username, password)):
             raise ValueError("pass connection options to the RegistryClient, not to pull()")
-        return await _pull(reference, engine, host_platform, requested, client, output, progress)
+        return await _pull(
+            reference, engine, host_platform, requested, client, output, progress,
+            policy=policy, verify_target=verify_target,
+        )  # fmt: skip
     config = HostConfig(
         plain_http=plain_http,
         insecure=insecure,
@@ -549,7 +563,10 @@ async def pull(
         password=password,
     )
     async with RegistryClient({reference.registry: config}) as own:
-        return await _pull(reference, engine, host_platform, requested, own, output, progress)
+        return await _pull(
+            reference, engine, host_platform, requested, own, output, progress,
+            policy=policy, verify_target=verify_target,
+        )  # fmt: skip
 
 
 async def _pull(
@@ -560,6 +577,9 @@ async def _pull(
     client: RegistryClient,
     output: str | os.PathLike[str] | None,
     progress: Callable[[PullProgress], None] | None,
+    *,
+    policy: PolicyLike | None = None,
+    verify_target: VerifyTarget = "instance",
 ) -> PullResult:
     state = _Pull(client, reference, engine, host, requested, progress)
     with client.recording() as trace:
@@ -567,6 +587,10 @@ async def _pull(
         if not _accepts(engine, top.media_type):
             raise _unsupported(engine, top.media_type)
         image, chosen_platform = await state.choose(top)
+        decision = None
+        if policy is not None:
+            decision = await enforce(client, reference, top, image, policy, verify_target)
+            state.warnings.extend(decision.warnings)
         view = _parse(image)
         if view.config is None:
             raise PullError(f"manifest {image.digest} is not an image manifest")
@@ -603,6 +627,7 @@ async def _pull(
         trace=tuple(trace),
         warnings=tuple(state.warnings),
         skipped=tuple(state.skipped),
+        trust=decision,
     )
     if output is not None:
         path = write_oci_layout(result, output)
