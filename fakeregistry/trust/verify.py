@@ -60,6 +60,7 @@ __all__ = [
     "PolicyLike",
     "check_signatures",
     "enforce",
+    "format_checks",
     "load_policies",
     "signatures_for",
 ]
@@ -296,16 +297,39 @@ async def check_signatures(
     for signature in await find_signatures(client, reference, manifest.digest):
         if signature.format == "notation":
             if notation is None:
-                out.append(_unchecked(signature, "not checked: no trust store given"))
+                out.append(_unchecked(signature, "no trust store given"))
             else:
                 out.append(notation.check(signature, _descriptor(manifest), now=now))
         elif not keys:
-            out.append(_unchecked(signature, "not checked: no key given"))
+            out.append(_unchecked(signature, "no key given"))
         elif signature.format == "cosign":
             out.append(check_cosign(signature, keys, manifest.digest))
         else:
             out.append(check_bundle(signature, keys, manifest.digest))
     return out
+
+
+def _row(number: int, check: SignatureCheck) -> list[str]:
+    verdict = {True: "yes", False: "NO", None: "not checked"}[check.holds]
+    lines = [
+        f"  [{number}] {check.signature.format}, {check.signature.where}",
+        f"      identity: {check.identity or '-'}",
+        f"      digest:   {check.bound or '-'}",
+        f"      holds:    {verdict} ({check.reason})",
+    ]
+    lines.extend(f"      {warning}" for warning in check.warnings)
+    return lines
+
+
+def format_checks(title: str, checks: Sequence[SignatureCheck]) -> str:
+    """Signatures as ``fakeregistry verify`` prints them: format and place, identity,
+    digest bound, and whether each holds."""
+    lines = [title]
+    if not checks:
+        lines.append("  (no signatures)")
+    for number, check in enumerate(checks, 1):
+        lines.extend(_row(number, check))
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
