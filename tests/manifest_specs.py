@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from fakeregistry import Image, Index, build_image
-from fakeregistry.client.client import NotFoundError, RegistryClient
+from fakeregistry.client import NotFoundError, RegistryClient
 from fakeregistry.rules.reference import ImageReference
 
 

@@ -1,4 +1,4 @@
-"""``fakeregistry.client.client`` against our own registry, CNCF distribution, and an auth stub.
+"""``fakeregistry.client`` against our own registry, CNCF distribution, and an auth stub.
 
 The stub (a fake token realm and a registry that demands Bearer tokens or Basic credentials)
 is test scaffolding: it lets each row of the auth table check exactly which requests the
@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from fakeregistry import RegistryServer
-from fakeregistry.client.client import (
+from fakeregistry.client import (
     AuthenticationError,
     Challenge,
     DigestMismatchError,

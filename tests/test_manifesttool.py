@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from fakeregistry import build_artifact, build_image, build_index
-from fakeregistry.client.client import RegistryClient
+from fakeregistry.client import RegistryClient
 from fakeregistry.engine.pull import pull_sync
 from fakeregistry.engine.selection import NoMatchingManifest
 from fakeregistry.platforms.platform import Platform

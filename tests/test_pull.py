@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from fakeregistry import RegistryServer
-from fakeregistry.client.client import (
+from fakeregistry.client import (
     DigestMismatchError,
     NotFoundError,
     RegistryClient,

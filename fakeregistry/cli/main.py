@@ -16,6 +16,7 @@ from fakeregistry.registry.server import AsyncRegistryServer
 from fakeregistry.registry.tls import TLSConfig, load_tls
 from fakeregistry.registry.webui import add_web_ui
 from fakeregistry.tools.seed import SeedError, seed_storage
+from fakeregistry.trust import commands as trust_commands
 
 __all__ = ["main"]
 
@@ -66,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_seed_arguments(serve)
     _add_pull_commands(commands)
     _add_manifest_commands(commands)
+    trust_commands.add_commands(commands, _add_registry_arguments)
     return parser
 
 
@@ -261,6 +263,7 @@ def _add_pull_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
         help="simulate this host, e.g. linux/arm64/v8 (default: this machine)",
     )
     _add_registry_arguments(pull)
+    trust_commands.add_pull_arguments(pull)
     pull.add_argument("--json", action="store_true", help="print the result as JSON")
     pull.add_argument(
         "--output", metavar="DIR", help="write the image as an OCI image layout into DIR"
@@ -332,6 +335,7 @@ def _pull_summary(result: Any) -> str:
             f"{layer.descriptor.media_type}{where}"
         )
     lines.extend(f"Skipped:  {note}" for note in result.skipped)
+    lines.extend(trust_commands.summary_lines(result.trust))
     lines.extend(f"WARNING:  {warning}" for warning in result.warnings)
     lines.append(f"Requests: {len(result.trace)}")
     if result.output is not None:
@@ -360,6 +364,8 @@ def _pull(args: argparse.Namespace) -> int:
                 host=args.host_platform,
                 output=args.output,
                 progress=progress,
+                policy=args.policy,
+                verify_target=args.verify_target,
                 **connection,
             )
         )
@@ -518,6 +524,8 @@ def _add_manifest_commands(commands: argparse._SubParsersAction[argparse.Argumen
     shown = inspect.add_mutually_exclusive_group()
     shown.add_argument("--raw", action="store_true", help="the manifest's bytes as served")
     shown.add_argument("--json", action="store_true", help="the result as JSON")
+    inspect.add_argument("--signatures", action="store_true", help="list the signatures too")
+    inspect.add_argument("--key", action="append", default=[], help="check them with PUB.pem")
     _add_registry_arguments(inspect)
 
 
@@ -585,7 +593,11 @@ def _manifest(args: argparse.Namespace) -> int:
         return 2
     try:
         if args.manifest_command == "inspect":
-            result = asyncio.run(manifesttool.inspect(args.ref, **connection))
+            result = asyncio.run(
+                manifesttool.inspect(
+                    args.ref, signatures=args.signatures, keys=args.key, **connection
+                )
+            )
             if args.raw:
                 sys.stdout.buffer.write(result.raw)
                 sys.stdout.flush()
@@ -636,6 +648,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _platforms(args)
     if args.command == "manifest":
         return _manifest(args)
+    if args.command in trust_commands.COMMANDS:
+        return trust_commands.run(args, _registry_connection)
     raise AssertionError(args.command)  # argparse rejects unknown commands
 
 

@@ -16,7 +16,7 @@ every layer's bytes, the ranked candidates with the engine's reasons and the req
 Requests follow each engine's pattern: Docker 1.10 and containers/image ``GET`` the manifest by
 tag; Docker 18.06+ (``tagService.Get``), moby and containerd (the resolver) ``HEAD`` the tag
 first and ``GET`` by digest. Every manifest and blob is verified against its digest; a
-corrupted blob raises :class:`~fakeregistry.client.client.DigestMismatchError` naming both digests.
+corrupted blob raises :class:`~fakeregistry.client.DigestMismatchError` naming both digests.
 
 ``Accept`` lists, per engine (``PLATFORMS.md`` A8, the engines' sources):
 
@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from fakeregistry.client.client import (
+from fakeregistry.client import (
     FetchedManifest,
     HostConfig,
     NotFoundError,
@@ -63,6 +63,7 @@ from fakeregistry.rules.errors import RegistryError
 from fakeregistry.rules.model import Descriptor, Manifest, parse_manifest
 from fakeregistry.rules.reference import ImageReference, ReferenceError
 from fakeregistry.runtime.loopthread import run_in_fresh_loop
+from fakeregistry.trust.verify import PolicyDecision, PolicyLike, VerifyTarget, enforce
 
 __all__ = [
     "ENGINE_ACCEPT",
@@ -211,6 +212,7 @@ class PullResult:
     warnings: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
     output: Path | None = None
+    trust: PolicyDecision | None = None
 
     @property
     def candidates(self) -> tuple[Candidate, ...]:
@@ -258,6 +260,7 @@ class PullResult:
             "skipped": list(self.skipped),
             "trace": [{"method": t.method, "url": t.url, "status": t.status} for t in self.trace],
             "output": str(self.output) if self.output is not None else None,
+            "trust": self.trust.to_json() if self.trust is not None else None,
         }
 
 
@@ -512,6 +515,8 @@ async def pull(
     password: str | None = None,
     output: str | os.PathLike[str] | None = None,
     progress: Callable[[PullProgress], None] | None = None,
+    policy: PolicyLike | None = None,
+    verify_target: VerifyTarget = "instance",
 ) -> PullResult:
     """Pull *ref* as *engine* would on *host*, over HTTP.
 
@@ -523,15 +528,21 @@ async def pull(
       ``None`` lets the engine use its host default.
     - *engine*: one of :data:`fakeregistry.engine.selection.ENGINES` (default ``moby``).
     - *host*: the machine the engine runs on (default: this one, :meth:`Platform.host`).
-    - *client*: a :class:`~fakeregistry.client.client.RegistryClient` to use (it is not closed);
+    - *client*: a :class:`~fakeregistry.client.RegistryClient` to use (it is not closed);
       otherwise one is made from *plain_http*, *insecure*, *ca_file*, *username* and
       *password*, which apply to the reference's registry.
     - *output*: write the pulled image as an OCI image layout in this directory.
     - *progress*: called with a :class:`PullProgress` as layers download.
+    - *policy*: a trust policy checked after the image is chosen and before its config or
+      layers are read (:func:`fakeregistry.trust.verify.enforce`): a containers
+      ``policy.json`` or notation ``trustpolicy.oci.json`` (path, parsed JSON or object), or a
+      list of them; *verify_target* is ``instance`` (the platform manifest, as skopeo/podman),
+      ``index`` or ``both``. A refusal raises
+      :class:`~fakeregistry.trust.errors.PolicyRejected`.
 
     Raises :class:`~fakeregistry.engine.selection.NoMatchingManifest` (the engine's message) when no
-    entry suits, :class:`~fakeregistry.client.client.DigestMismatchError` for corrupted content,
-    other :class:`~fakeregistry.client.client.RegistryClientError` subclasses for registry and
+    entry suits, :class:`~fakeregistry.client.DigestMismatchError` for corrupted content,
+    other :class:`~fakeregistry.client.RegistryClientError` subclasses for registry and
     network failures, :class:`PullError` for unusable content, :class:`ValueError` for an
     unknown engine.
     """
@@ -543,7 +554,10 @@ async def pull(
     if client is not None:
         if any((plain_http is not None, insecure, ca_file is not None, username, password)):
             raise ValueError("pass connection options to the RegistryClient, not to pull()")
-        return await _pull(reference, engine, host_platform, requested, client, output, progress)
+        return await _pull(
+            reference, engine, host_platform, requested, client, output, progress,
+            policy=policy, verify_target=verify_target,
+        )  # fmt: skip
     config = HostConfig(
         plain_http=plain_http,
         insecure=insecure,
@@ -552,7 +566,10 @@ async def pull(
         password=password,
     )
     async with RegistryClient({reference.registry: config}) as own:
-        return await _pull(reference, engine, host_platform, requested, own, output, progress)
+        return await _pull(
+            reference, engine, host_platform, requested, own, output, progress,
+            policy=policy, verify_target=verify_target,
+        )  # fmt: skip
 
 
 async def _pull(
@@ -563,6 +580,9 @@ async def _pull(
     client: RegistryClient,
     output: str | os.PathLike[str] | None,
     progress: Callable[[PullProgress], None] | None,
+    *,
+    policy: PolicyLike | None = None,
+    verify_target: VerifyTarget = "instance",
 ) -> PullResult:
     state = _Pull(client, reference, engine, host, requested, progress)
     with client.recording() as trace:
@@ -570,6 +590,10 @@ async def _pull(
         if not _accepts(engine, top.media_type):
             raise _unsupported(engine, top.media_type)
         image, chosen_platform = await state.choose(top)
+        decision = None
+        if policy is not None:
+            decision = await enforce(client, reference, top, image, policy, verify_target)
+            state.warnings.extend(decision.warnings)
         view = _parse(image)
         if view.config is None:
             raise PullError(f"manifest {image.digest} is not an image manifest")
@@ -606,6 +630,7 @@ async def _pull(
         trace=tuple(trace),
         warnings=tuple(state.warnings),
         skipped=tuple(state.skipped),
+        trust=decision,
     )
     if output is not None:
         path = write_oci_layout(result, output)

@@ -7,7 +7,7 @@ It is what the pytest fixture ``fake_registry`` returns, and it works without py
         image = registry.push_image("demo:latest", platform="linux/arm64/v8")
 
 Pushes go to our own server's storage through its event loop (fast, atomic), or, for a
-registry we do not run, over HTTP with :mod:`fakeregistry.client.client`. Every builder has an
+registry we do not run, over HTTP with :mod:`fakeregistry.client`. Every builder has an
 awaitable twin named with an ``a`` prefix (``apush_image``) that never blocks the caller's loop.
 """
 
@@ -19,7 +19,7 @@ from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from fakeregistry.client.client import RegistryClient
+from fakeregistry.client import RegistryClient
 from fakeregistry.engine.pull import PullResult, pull, pull_sync
 from fakeregistry.registry.faults import Fault, FaultPlan, RateLimit
 from fakeregistry.registry.http.instrument import Instruments
@@ -40,6 +40,7 @@ from fakeregistry.tools.builder import (
     build_index,
 )
 from fakeregistry.tools.seed import StorageTarget, load_layout, push_tree
+from fakeregistry.trust.sign import SignFormat, SignResult, sign, sign_sync
 
 __all__ = ["FakeRegistry", "FeatureUnavailable", "Target"]
 
@@ -59,7 +60,7 @@ class Target(Protocol):
 
 
 class ClientTarget:
-    """Pushes over HTTP with :class:`~fakeregistry.client.client.RegistryClient` (any registry)."""
+    """Pushes over HTTP with :class:`~fakeregistry.client.RegistryClient` (any registry)."""
 
     def __init__(self, client: RegistryClient, host: str) -> None:
         self.client = client
@@ -311,12 +312,15 @@ class FakeRegistry:
         platform: PlatformSpec | None = None,
         engine: str = "moby",
         requested: str | None = None,
+        **trust: Any,
     ) -> PullResult:
         """Pull ``ref`` as ``engine`` running on a ``platform`` host (default: this machine),
         optionally with ``docker pull --platform``'s ``requested`` platform; see
         :func:`fakeregistry.engine.pull.pull`. ``pull("app:1", platform="linux/arm/v6")`` is a
-        Raspberry Pi Zero pulling ``app:1``."""
-        return pull_sync(self._full_ref(ref), **self._pull_options(platform, engine, requested))
+        Raspberry Pi Zero pulling ``app:1``; ``policy=`` and ``verify_target=`` check a
+        trust policy first."""
+        options = self._pull_options(platform, engine, requested)
+        return pull_sync(self._full_ref(ref), **options, **trust)
 
     async def apull(
         self,
@@ -325,8 +329,30 @@ class FakeRegistry:
         platform: PlatformSpec | None = None,
         engine: str = "moby",
         requested: str | None = None,
+        **trust: Any,
     ) -> PullResult:
-        return await pull(self._full_ref(ref), **self._pull_options(platform, engine, requested))
+        options = self._pull_options(platform, engine, requested)
+        return await pull(self._full_ref(ref), **options, **trust)
+
+    # -- signing -----------------------------------------------------------------------------
+
+    def sign(
+        self, ref: str, *, key: Any, format: SignFormat = "cosign", **options: Any
+    ) -> SignResult:
+        """Sign ``ref`` on this registry: ``sign("app:1", key=generate_key())``, or
+        ``format="cosign-bundle"``, or ``format="notation"`` with a certificate chain as the
+        key; ``recursive=True`` signs an index and its manifests (see
+        :func:`fakeregistry.trust.sign.sign`)."""
+        connection = self._pull_options(None, "moby", None)
+        del connection["engine"]
+        return sign_sync(self._full_ref(ref), key, format=format, **connection, **options)
+
+    async def asign(
+        self, ref: str, *, key: Any, format: SignFormat = "cosign", **options: Any
+    ) -> SignResult:
+        connection = self._pull_options(None, "moby", None)
+        del connection["engine"]
+        return await sign(self._full_ref(ref), key, format=format, **connection, **options)
 
     def _full_ref(self, ref: str) -> str:
         if ref.startswith(self.host + "/"):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fakeregistry.client.client import HostConfig, RegistryClient
+from fakeregistry.client import HostConfig, RegistryClient
 from fakeregistry.registry.auth import AccessPolicy, AuthConfig, AuthMode, Users
 from fakeregistry.registry.faults import FaultPlan
 from fakeregistry.registry.http.instrument import Instruments

@@ -2,7 +2,7 @@
 
 `manifest-tool <https://github.com/estesp/manifest-tool>`_ reads a YAML spec that names a target
 ``name:tag`` and one image per platform, and pushes a Docker manifest list (or an OCI index)
-over them. This module does the same with :mod:`fakeregistry.client.client`, so it works against our
+over them. This module does the same with :mod:`fakeregistry.client`, so it works against our
 server, CNCF distribution or a hosted registry::
 
     spec = load_spec("pushml.yaml")
@@ -55,7 +55,7 @@ from typing import Any, Literal, TypeVar
 
 import yaml
 
-from fakeregistry.client.client import (
+from fakeregistry.client import (
     AuthenticationError,
     FetchedManifest,
     HostConfig,
@@ -72,6 +72,9 @@ from fakeregistry.rules.errors import RegistryError
 from fakeregistry.rules.model import Descriptor
 from fakeregistry.rules.reference import ImageReference, ReferenceError, is_valid_tag
 from fakeregistry.runtime.loopthread import run_in_fresh_loop
+from fakeregistry.trust.keys import load_public_keys
+from fakeregistry.trust.signatures import SignatureCheck
+from fakeregistry.trust.verify import check_signatures, format_checks
 
 __all__ = [
     "ATTESTATION_ANNOTATION",
@@ -1197,6 +1200,7 @@ class InspectResult:
     platform: Platform | None = None
     config: InspectedLayer | None = None
     layers: tuple[InspectedLayer, ...] = ()
+    signatures: tuple[SignatureCheck, ...] | None = None
 
     @property
     def size(self) -> int:
@@ -1226,6 +1230,8 @@ class InspectResult:
             out["config"] = self.config.to_json() if self.config is not None else None
             out["layerCount"] = len(self.layers)
             out["layers"] = [layer.to_json() for layer in self.layers]
+        if self.signatures is not None:
+            out["signatures"] = [check.to_json() for check in self.signatures]
         return out
 
 
@@ -1253,10 +1259,13 @@ async def inspect(
     ca_file: str | os.PathLike[str] | None = None,
     username: str | None = None,
     password: str | None = None,
+    signatures: bool = False,
+    keys: Any = (),
 ) -> InspectResult:
     """Read *ref* as manifest-tool ``inspect`` does: a list/index with each entry's platform,
     media type, size, digest and layers (attestations marked), or an image with its
-    config's platform and its layers. *ref* needs a tag or a digest."""
+    config's platform and its layers. *ref* needs a tag or a digest. With *signatures* (or
+    *keys*, public keys that check them) the manifest's signatures are listed too."""
     name = str(ref)
     if isinstance(ref, str) and not _has_tag_or_digest(ref):
         raise ManifestToolError(
@@ -1269,15 +1278,27 @@ async def inspect(
     if client is not None:
         if any((plain_http is not None, insecure, ca_file is not None, username, password)):
             raise ValueError("pass connection options to the RegistryClient, not here")
-        return await _inspect(name, reference, client)
+        return await _inspect(name, reference, client, signatures or bool(keys), keys)
     config = _host_config(plain_http, insecure, ca_file, username, password)
     async with RegistryClient({reference.registry: config}) as own:
-        return await _inspect(name, reference, own)
+        return await _inspect(name, reference, own, signatures or bool(keys), keys)
 
 
-async def _inspect(name: str, reference: ImageReference, client: RegistryClient) -> InspectResult:
+async def _inspect(
+    name: str,
+    reference: ImageReference,
+    client: RegistryClient,
+    signatures: bool = False,
+    keys: Any = (),
+) -> InspectResult:
     try:
-        return await _read(name, reference, client)
+        result = await _read(name, reference, client)
+        if signatures:
+            fetched = FetchedManifest(reference, result.media_type, result.digest, result.raw)
+            public = load_public_keys(keys) if keys else []
+            checks = await check_signatures(client, reference, fetched, keys=public)
+            result = replace(result, signatures=tuple(checks))
+        return result
     except RegistryClientError as exc:
         raise ManifestToolError(
             f"error fetching {reference}: {' '.join(str(exc).split())}"
@@ -1402,7 +1423,7 @@ def format_inspect(result: InspectResult) -> str:
                 lines.append(f"     layer {j:02d}: digest = {layer.digest}")
                 lines.append(f"                 type = {layer.media_type}")
             lines.append("")
-        return "\n".join(lines)
+        return "\n".join(lines + _signature_lines(result))
     platform = result.platform or Platform("", "")
     lines.append(f"Name: {result.name} (Type: {result.media_type})")
     lines.append(f"      Digest: {result.digest}")
@@ -1418,4 +1439,10 @@ def format_inspect(result: InspectResult) -> str:
     lines.append(f"    # Layers: {len(result.layers)}")
     for i, layer in enumerate(result.layers, 1):
         lines.append(f"      layer {i:02d}: digest = {layer.digest}")
-    return "\n".join(lines)
+    return "\n".join(lines + _signature_lines(result))
+
+
+def _signature_lines(result: InspectResult) -> list[str]:
+    if result.signatures is None:
+        return []
+    return ["", format_checks(f"Signatures of {result.digest}:", result.signatures)]
