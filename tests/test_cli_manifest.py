@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from fakeregistry import RegistryServer, build_image, build_index
+from fakeregistry.client import HostConfig
 from fakeregistry.engine.pull import pull_sync
 from fakeregistry.platforms.platform import Platform
 from fakeregistry.rules import mediatypes as mt
@@ -100,7 +101,9 @@ def test_push_from_spec(
     assert (len(raw), "sha256:" + hashlib.sha256(raw).hexdigest()) == (length, digest)
     assert json.loads(raw)["mediaType"] == list_type
     for member in TALK_MEMBERS:
-        pulled = pull_sync(f"{prefix}{TALK_TARGET}", host=member.built_for, plain_http=True)
+        pulled = pull_sync(
+            f"{prefix}{TALK_TARGET}", host=member.built_for, connection=HostConfig(plain_http=True)
+        )
         assert pulled.manifest.digest == images[member.ref].digest
 
 

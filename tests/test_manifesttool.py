@@ -11,11 +11,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fakeregistry import build_artifact, build_image, build_index
-from fakeregistry.client import RegistryClient
+from fakeregistry.client import HostConfig, RegistryClient
 from fakeregistry.engine.pull import pull_sync
 from fakeregistry.engine.selection import NoMatchingManifest
 from fakeregistry.platforms.platform import Platform
@@ -445,7 +446,9 @@ def skopeo_raw(tmp_path: Path, host: str, ref: str) -> bytes:
 
 def _pull(ref: str, host: str) -> str:
     """The digest of the manifest moby on *host* pulls for *ref*."""
-    return pull_sync(ref, host=host, engine="moby", plain_http=True).manifest.digest
+    return pull_sync(
+        ref, host=host, engine="moby", connection=HostConfig(plain_http=True)
+    ).manifest.digest
 
 
 def _no_layer_downloads(result: PushResult, layers: set[str]) -> None:
@@ -577,7 +580,7 @@ def test_windows_builds_without_os_version_are_duplicates(make_registry: Registr
 # -- behaviour, on our server ------------------------------------------------------------------
 
 
-def push_spec(text: str, **options: object) -> PushResult:
+def push_spec(text: str, **options: Any) -> PushResult:
     return push_manifest_list_sync(parse_spec(text, source="spec.yaml"), **options)
 
 
@@ -730,10 +733,7 @@ def test_async_api_with_a_client(make_registry: RegistryFactory) -> None:
 
     async def main() -> PushResult:
         async with RegistryClient() as client:
-            result = await push_manifest_list(spec, client=client)
-            with pytest.raises(ValueError, match="connection options"):
-                await push_manifest_list(spec, client=client, insecure=True)
-            return result
+            return await push_manifest_list(spec, connection=client)
 
     result = asyncio.run(main())
     assert json.loads(result.manifest)["manifests"][0]["platform"] == {
@@ -839,7 +839,7 @@ def test_refused_before_anything_is_pushed(case: Refused, sources: dict[str, str
             with pytest.raises(case.error) as caught:
                 await push_manifest_list(
                     spec,
-                    client=client,
+                    connection=client,
                     media_type="oci" if case.media_type == "oci" else "docker",
                     ignore_missing=case.ignore_missing,
                 )

@@ -25,6 +25,7 @@ import pytest
 from fakeregistry import RegistryServer
 from fakeregistry.client import (
     DigestMismatchError,
+    HostConfig,
     NotFoundError,
     RegistryClient,
     RegistryClientError,
@@ -584,8 +585,8 @@ def test_pull_sync_with_a_client(registry: RegistryServer) -> None:
     with httpx.Client(base_url=registry.url) as http:
         docker_list(http, "sync")
     client = RegistryClient()
-    first = pull_sync(f"{registry.host}/sync:latest", host="linux/amd64", client=client)
-    second = pull_sync(f"{registry.host}/sync:latest", host="linux/arm/v7", client=client)
+    first = pull_sync(f"{registry.host}/sync:latest", host="linux/amd64", connection=client)
+    second = pull_sync(f"{registry.host}/sync:latest", host="linux/arm/v7", connection=client)
     assert first.manifest.digest != second.manifest.digest
     assert len(client.trace) == len(first.trace) + len(second.trace)
 
@@ -598,12 +599,6 @@ def test_pull_sync_with_a_client(registry: RegistryServer) -> None:
             {"platform": "linux/*"}, PullError, "wildcards not yet supported", id="platform"
         ),
         pytest.param({"host": "a/b/c/d"}, PullError, "cannot parse platform specifier", id="host"),
-        pytest.param(
-            {"client": RegistryClient(), "insecure": True},
-            ValueError,
-            "pass connection options to the RegistryClient",
-            id="client-and-options",
-        ),
     ],
 )
 async def test_bad_options(
@@ -633,8 +628,14 @@ async def test_pull_over_tls() -> None:
         trust = ssl.create_default_context(cafile=str(server.ca_path))
         with httpx.Client(base_url=server.url, verify=trust) as http:
             pushed = docker_list(http, "tls")
-        result = await pull(f"{server.host}/tls:latest", host="linux/amd64", ca_file=server.ca_path)
-        insecure = await pull(f"{server.host}/tls:latest", host="linux/amd64", insecure=True)
+        result = await pull(
+            f"{server.host}/tls:latest",
+            host="linux/amd64",
+            connection=HostConfig(ca_file=str(server.ca_path)),
+        )
+        insecure = await pull(
+            f"{server.host}/tls:latest", host="linux/amd64", connection=HostConfig(insecure=True)
+        )
     assert result.manifest.digest == insecure.manifest.digest == pushed.images["amd64"].digest
     assert result.trace[0].url.startswith("https://")
 
@@ -661,8 +662,7 @@ async def test_pull_with_credentials(mode: str) -> None:
         result = await pull(
             f"{server.host}/private:latest",
             host="linux/amd64",
-            username="alice",
-            password="secret",
+            connection=HostConfig(username="alice", password="secret"),
         )
     assert result.manifest.digest == pushed.images["amd64"].digest
     statuses = [t.status for t in result.trace]

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from cryptography import x509
@@ -43,6 +43,7 @@ from fakeregistry.trust import (
     sign_sync,
 )
 from fakeregistry.trust.keys import key_hint
+from fakeregistry.trust.sign import SignFormat
 from fakeregistry.trust.signatures import find_signatures
 from fakeregistry.trust.verify import check_signatures
 from tests import trust_helpers as th
@@ -495,7 +496,9 @@ def _round_trip(host: str, repo: str, fmt: str, options: dict[str, Any]) -> list
 
     th.with_client(work)
     key: Any = chain if fmt == "notation" else chain.key
-    result = sign_sync(f"{host}/{repo}:1", key, format=fmt, recursive=True, **options)
+    result = sign_sync(
+        f"{host}/{repo}:1", key, format=cast(SignFormat, fmt), recursive=True, **options
+    )
     assert [s.digest for s in result.signed] == [index.digest, *(c.digest for c in index.children)]
     from fakeregistry.trust import NotationVerifier
     from fakeregistry.trust.keys import load_public_keys

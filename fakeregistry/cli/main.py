@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from fakeregistry.client import HostConfig
 from fakeregistry.registry.auth import AccessPolicy, AuthConfig, Users, parse_user
 from fakeregistry.registry.options import DEFAULT_MAX_MANIFEST_SIZE, RegistryOptions
 from fakeregistry.registry.server import AsyncRegistryServer
@@ -366,7 +367,7 @@ def _pull(args: argparse.Namespace) -> int:
                 progress=progress,
                 policy=args.policy,
                 verify_target=args.verify_target,
-                **connection,
+                connection=connection,
             )
         )
     except NoMatchingManifest as exc:
@@ -555,8 +556,8 @@ def _add_registry_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _registry_connection(args: argparse.Namespace) -> dict[str, Any]:
-    """The connection options of :func:`_add_registry_arguments`' flags (``_UsageError`` when
+def _registry_connection(args: argparse.Namespace) -> HostConfig:
+    """The connection :func:`_add_registry_arguments`' flags ask for (``_UsageError`` when
     ``--username`` and ``--password-stdin`` come alone)."""
     password = None
     if args.password_stdin:
@@ -565,13 +566,13 @@ def _registry_connection(args: argparse.Namespace) -> dict[str, Any]:
         password = sys.stdin.readline().rstrip("\r\n")
     elif args.username:
         raise _UsageError("--username needs --password-stdin")
-    return {
-        "plain_http": True if args.plain_http else None,
-        "insecure": args.insecure,
-        "ca_file": args.ca_file,
-        "username": args.username,
-        "password": password,
-    }
+    return HostConfig(
+        plain_http=True if args.plain_http else None,
+        insecure=args.insecure,
+        ca_file=args.ca_file,
+        username=args.username,
+        password=password,
+    )
 
 
 def _manifest(args: argparse.Namespace) -> int:
@@ -595,7 +596,7 @@ def _manifest(args: argparse.Namespace) -> int:
         if args.manifest_command == "inspect":
             result = asyncio.run(
                 manifesttool.inspect(
-                    args.ref, signatures=args.signatures, keys=args.key, **connection
+                    args.ref, signatures=args.signatures, keys=args.key, connection=connection
                 )
             )
             if args.raw:
@@ -620,7 +621,10 @@ def _manifest(args: argparse.Namespace) -> int:
             print(f"{command}: warning: {warning}", file=sys.stderr)
         pushed = asyncio.run(
             manifesttool.push_manifest_list(
-                spec, media_type=list_type, ignore_missing=args.ignore_missing, **connection
+                spec,
+                media_type=list_type,
+                ignore_missing=args.ignore_missing,
+                connection=connection,
             )
         )
     except KeyboardInterrupt:

@@ -42,7 +42,6 @@ from typing import Any
 
 from fakeregistry.client import (
     FetchedManifest,
-    HostConfig,
     NotFoundError,
     RegistryClient,
     RegistryClientError,
@@ -50,6 +49,7 @@ from fakeregistry.client import (
     SizeMismatchError,
     TraceEntry,
 )
+from fakeregistry.client.connection import Connection, connect, sync_twin
 from fakeregistry.engine.selection import (
     ENGINES,
     Candidate,
@@ -62,7 +62,6 @@ from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.errors import RegistryError
 from fakeregistry.rules.model import Descriptor, Manifest, parse_manifest
 from fakeregistry.rules.reference import ImageReference, ReferenceError
-from fakeregistry.runtime.loopthread import run_in_fresh_loop
 from fakeregistry.trust.verify import PolicyDecision, PolicyLike, VerifyTarget, enforce
 
 __all__ = [
@@ -507,12 +506,7 @@ async def pull(
     platform: PlatformLike | None = None,
     engine: str = "moby",
     host: PlatformLike | None = None,
-    client: RegistryClient | None = None,
-    plain_http: bool | None = None,
-    insecure: bool = False,
-    ca_file: str | os.PathLike[str] | None = None,
-    username: str | None = None,
-    password: str | None = None,
+    connection: Connection | None = None,
     output: str | os.PathLike[str] | None = None,
     progress: Callable[[PullProgress], None] | None = None,
     policy: PolicyLike | None = None,
@@ -528,9 +522,9 @@ async def pull(
       ``None`` lets the engine use its host default.
     - *engine*: one of :data:`fakeregistry.engine.selection.ENGINES` (default ``moby``).
     - *host*: the machine the engine runs on (default: this one, :meth:`Platform.host`).
-    - *client*: a :class:`~fakeregistry.client.RegistryClient` to use (it is not closed);
-      otherwise one is made from *plain_http*, *insecure*, *ca_file*, *username* and
-      *password*, which apply to the reference's registry.
+    - *connection*: a :class:`~fakeregistry.client.HostConfig` for the reference's registry
+      (plain HTTP, TLS, credentials), or a :class:`~fakeregistry.client.RegistryClient` to use
+      as it is (not closed); see :mod:`fakeregistry.client.connection`.
     - *output*: write the pulled image as an OCI image layout in this directory.
     - *progress*: called with a :class:`PullProgress` as layers download.
     - *policy*: a trust policy checked after the image is chosen and before its config or
@@ -551,23 +545,9 @@ async def pull(
     reference = _reference(ref)
     host_platform = _platform(host, "host") or Platform.host()
     requested = _platform(platform, "requested", host=host_platform)
-    if client is not None:
-        if any((plain_http is not None, insecure, ca_file is not None, username, password)):
-            raise ValueError("pass connection options to the RegistryClient, not to pull()")
+    async with connect(reference.registry, connection) as client:
         return await _pull(
             reference, engine, host_platform, requested, client, output, progress,
-            policy=policy, verify_target=verify_target,
-        )  # fmt: skip
-    config = HostConfig(
-        plain_http=plain_http,
-        insecure=insecure,
-        ca_file=os.fspath(ca_file) if ca_file is not None else None,
-        username=username,
-        password=password,
-    )
-    async with RegistryClient({reference.registry: config}) as own:
-        return await _pull(
-            reference, engine, host_platform, requested, own, output, progress,
             policy=policy, verify_target=verify_target,
         )  # fmt: skip
 
@@ -642,16 +622,7 @@ def _with_output(result: PullResult, path: Path) -> PullResult:
     return replace(result, output=path)
 
 
-def pull_sync(ref: ImageReference | str, **options: Any) -> PullResult:
-    """:func:`pull` for synchronous code: runs on a fresh event loop in its own thread, so it
-    works inside or outside a running loop. A *client* passed in is closed afterwards (its
-    session belongs to the thread's loop); it may be used again."""
-    client = options.get("client")
-    return run_in_fresh_loop(
-        lambda: pull(ref, **options),
-        name="fakeregistry-pull",
-        cleanup=client.close if isinstance(client, RegistryClient) else None,
-    )
+pull_sync = sync_twin(pull)
 
 
 # -- OCI image layout ------------------------------------------------------------------------

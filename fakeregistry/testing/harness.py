@@ -19,7 +19,7 @@ from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from fakeregistry.client import RegistryClient
+from fakeregistry.client import HostConfig, RegistryClient
 from fakeregistry.engine.pull import PullResult, pull, pull_sync
 from fakeregistry.registry.faults import Fault, FaultPlan, RateLimit
 from fakeregistry.registry.http.instrument import Instruments
@@ -123,6 +123,19 @@ class FakeRegistry:
         self.ca_path = ca_path
         #: A client ``ssl.SSLContext`` that trusts the registry's CA (None over plain HTTP).
         self.ssl_context = ssl_context
+
+    @property
+    def connection(self) -> HostConfig:
+        """How a client reaches this registry (plain HTTP or its CA, and the first user's
+        credentials): the *connection* that :func:`~fakeregistry.engine.pull.pull`,
+        manifest-tool and signing take."""
+        username, password = self.credentials or (None, None)
+        return HostConfig(
+            plain_http=self.url.startswith("http://"),
+            ca_file=self.ca_path,
+            username=username,
+            password=password,
+        )
 
     @classmethod
     def for_server(cls, server: RegistryServer, **kwargs: Any) -> FakeRegistry:
@@ -343,16 +356,16 @@ class FakeRegistry:
         ``format="cosign-bundle"``, or ``format="notation"`` with a certificate chain as the
         key; ``recursive=True`` signs an index and its manifests (see
         :func:`fakeregistry.trust.sign.sign`)."""
-        connection = self._pull_options(None, "moby", None)
-        del connection["engine"]
-        return sign_sync(self._full_ref(ref), key, format=format, **connection, **options)
+        return sign_sync(
+            self._full_ref(ref), key, format=format, connection=self.connection, **options
+        )
 
     async def asign(
         self, ref: str, *, key: Any, format: SignFormat = "cosign", **options: Any
     ) -> SignResult:
-        connection = self._pull_options(None, "moby", None)
-        del connection["engine"]
-        return await sign(self._full_ref(ref), key, format=format, **connection, **options)
+        return await sign(
+            self._full_ref(ref), key, format=format, connection=self.connection, **options
+        )
 
     def _full_ref(self, ref: str) -> str:
         if ref.startswith(self.host + "/"):
@@ -369,12 +382,7 @@ class FakeRegistry:
             options["host"] = platform
         if requested is not None:
             options["platform"] = requested
-        if self.url.startswith("http://"):
-            options["plain_http"] = True
-        if self.ca_path:
-            options["ca_file"] = self.ca_path
-        if self.credentials:
-            options["username"], options["password"] = self.credentials
+        options["connection"] = self.connection
         return options
 
     # -- the request log ---------------------------------------------------------------------

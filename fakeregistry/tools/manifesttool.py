@@ -7,7 +7,7 @@ server, CNCF distribution or a hosted registry::
 
     spec = load_spec("pushml.yaml")
     async with RegistryClient() as client:
-        result = await push_manifest_list(spec, client=client, media_type="oci")
+        result = await push_manifest_list(spec, connection=client, media_type="oci")
     print(f"Digest: {result.digest} {result.length}")
 
 The spec (``PLATFORMS.md`` A11; manifest-tool decodes it with lower-cased Go field names)::
@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -58,20 +58,19 @@ import yaml
 from fakeregistry.client import (
     AuthenticationError,
     FetchedManifest,
-    HostConfig,
     NotFoundError,
     RegistryClient,
     RegistryClientError,
     RegistryHTTPError,
     TraceEntry,
 )
+from fakeregistry.client.connection import Connection, connect, sync_twin
 from fakeregistry.platforms.platform import Platform, PlatformError, go_quote
 from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.digest import compute
 from fakeregistry.rules.errors import RegistryError
 from fakeregistry.rules.model import Descriptor
 from fakeregistry.rules.reference import ImageReference, ReferenceError, is_valid_tag
-from fakeregistry.runtime.loopthread import run_in_fresh_loop
 from fakeregistry.trust.keys import load_public_keys
 from fakeregistry.trust.signatures import SignatureCheck
 from fakeregistry.trust.verify import check_signatures, format_checks
@@ -971,51 +970,25 @@ async def _put_tag(
 async def push_manifest_list(
     spec: ManifestSpec | str | os.PathLike[str],
     *,
-    client: RegistryClient | None = None,
+    connection: Connection | None = None,
     media_type: ListType = "docker",
     ignore_missing: bool = False,
-    plain_http: bool | None = None,
-    insecure: bool = False,
-    ca_file: str | os.PathLike[str] | None = None,
-    username: str | None = None,
-    password: str | None = None,
 ) -> PushResult:
     """Push the manifest list (``media_type="docker"``) or OCI index (``"oci"``) *spec*
     describes, as manifest-tool ``push`` does (see the module docstring for the steps).
 
-    *spec* is a :class:`ManifestSpec` or the path of a YAML spec. *client* is used as given
-    (not closed); without one, a client is made from the connection options, which apply to
-    the target's registry. With *ignore_missing*, members that are not found are skipped
+    *spec* is a :class:`ManifestSpec` or the path of a YAML spec. *connection* reaches the
+    target's registry (:mod:`fakeregistry.client.connection`). With *ignore_missing*, members
+    that are not found are skipped
     (listed in :attr:`PushResult.skipped`).
 
     Raises :class:`ManifestToolError` subclasses, naming the member and why; nothing is
     written to the registry unless every member passed every check.
     """
     loaded = spec if isinstance(spec, ManifestSpec) else load_spec(spec)
-    if client is not None:
-        if any((plain_http is not None, insecure, ca_file is not None, username, password)):
-            raise ValueError("pass connection options to the RegistryClient, not here")
-        return await _push(loaded, client, media_type, ignore_missing)
     target = _parse_reference(loaded.image, "image")
-    config = _host_config(plain_http, insecure, ca_file, username, password)
-    async with RegistryClient({target.registry: config}) as own:
-        return await _push(loaded, own, media_type, ignore_missing)
-
-
-def _host_config(
-    plain_http: bool | None,
-    insecure: bool,
-    ca_file: str | os.PathLike[str] | None,
-    username: str | None,
-    password: str | None,
-) -> HostConfig:
-    return HostConfig(
-        plain_http=plain_http,
-        insecure=insecure,
-        ca_file=os.fspath(ca_file) if ca_file is not None else None,
-        username=username,
-        password=password,
-    )
+    async with connect(target.registry, connection) as client:
+        return await _push(loaded, client, media_type, ignore_missing)
 
 
 async def _push(
@@ -1114,21 +1087,7 @@ async def _push(
     )
 
 
-def _run_sync(make: Callable[[], Awaitable[T]], client: RegistryClient | None) -> T:
-    """Run a coroutine on a fresh event loop in its own thread (works inside or outside a
-    running loop); a *client* passed in is closed afterwards, its session belonging to that
-    loop."""
-    return run_in_fresh_loop(
-        make, name="fakeregistry-manifesttool", cleanup=client.close if client else None
-    )
-
-
-def push_manifest_list_sync(
-    spec: ManifestSpec | str | os.PathLike[str], **options: Any
-) -> PushResult:
-    """:func:`push_manifest_list` for synchronous code (same options)."""
-    client = options.get("client")
-    return _run_sync(lambda: push_manifest_list(spec, **options), client)
+push_manifest_list_sync = sync_twin(push_manifest_list)
 
 
 # -- inspecting -------------------------------------------------------------------------------
@@ -1253,12 +1212,7 @@ def _layers(document: Mapping[str, Any], where: str) -> tuple[InspectedLayer, ..
 async def inspect(
     ref: ImageReference | str,
     *,
-    client: RegistryClient | None = None,
-    plain_http: bool | None = None,
-    insecure: bool = False,
-    ca_file: str | os.PathLike[str] | None = None,
-    username: str | None = None,
-    password: str | None = None,
+    connection: Connection | None = None,
     signatures: bool = False,
     keys: Any = (),
 ) -> InspectResult:
@@ -1275,13 +1229,8 @@ async def inspect(
     reference = (
         ref if isinstance(ref, ImageReference) else _parse_reference(ref, ref, ManifestToolError)
     )
-    if client is not None:
-        if any((plain_http is not None, insecure, ca_file is not None, username, password)):
-            raise ValueError("pass connection options to the RegistryClient, not here")
+    async with connect(reference.registry, connection) as client:
         return await _inspect(name, reference, client, signatures or bool(keys), keys)
-    config = _host_config(plain_http, insecure, ca_file, username, password)
-    async with RegistryClient({reference.registry: config}) as own:
-        return await _inspect(name, reference, own, signatures or bool(keys), keys)
 
 
 async def _inspect(
@@ -1364,10 +1313,7 @@ async def _read(name: str, reference: ImageReference, client: RegistryClient) ->
     )
 
 
-def inspect_sync(ref: ImageReference | str, **options: Any) -> InspectResult:
-    """:func:`inspect` for synchronous code (same options)."""
-    client = options.get("client")
-    return _run_sync(lambda: inspect(ref, **options), client)
+inspect_sync = sync_twin(inspect)
 
 
 def _go_strings(values: Iterable[str]) -> str:

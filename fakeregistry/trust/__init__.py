@@ -7,7 +7,7 @@ simulated pull enforces.
     from fakeregistry.trust import generate_key, make_certificate_chain, sign_sync
 
     pair = generate_key()
-    sign_sync("127.0.0.1:5000/app:1.0", pair, plain_http=True)
+    sign_sync("127.0.0.1:5000/app:1.0", pair)  # loopback: plain HTTP by default
     sign_sync("127.0.0.1:5000/app:1.0", make_certificate_chain(), format="notation")
 
 See ``docs/signing.md`` for the formats, where each is stored and the policy semantics.

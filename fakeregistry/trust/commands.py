@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from fakeregistry.client import HostConfig, RegistryClient
+from fakeregistry.client import HostConfig, connect
 from fakeregistry.rules.reference import ImageReference
 from fakeregistry.trust.errors import PolicyRejected, TrustError
 from fakeregistry.trust.keys import (
@@ -40,7 +40,7 @@ __all__ = ["COMMANDS", "add_commands", "add_pull_arguments", "run", "summary_lin
 
 COMMANDS = ("sign", "verify", "keygen")
 AddRegistryArguments = Callable[[argparse.ArgumentParser], None]
-Connection = Callable[[argparse.Namespace], dict[str, Any]]
+ConnectionParser = Callable[[argparse.Namespace], HostConfig]
 
 
 def add_pull_arguments(pull: argparse.ArgumentParser) -> None:
@@ -168,10 +168,6 @@ def _pairs(values: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _host_config(connection: dict[str, Any]) -> HostConfig:
-    return HostConfig(**connection)
-
-
 def summary_lines(decision: PolicyDecision | None) -> list[str]:
     """What ``fakeregistry pull`` prints about the policy check."""
     if decision is None:
@@ -183,7 +179,7 @@ def summary_lines(decision: PolicyDecision | None) -> list[str]:
     return lines
 
 
-async def _sign(args: argparse.Namespace, connection: dict[str, Any]) -> int:
+async def _sign(args: argparse.Namespace, connection: HostConfig) -> int:
     result = await sign(
         args.ref,
         args.key,
@@ -194,14 +190,14 @@ async def _sign(args: argparse.Namespace, connection: dict[str, Any]) -> int:
         annotations=_pairs(args.annotation),
         certificates=args.cert,
         referrers_fallback=not args.no_referrers_fallback,
-        **connection,
+        connection=connection,
     )
     for entry in result.signed:
         print(f"Signed {entry.digest} ({entry.format}): {entry.where}")
     return 0
 
 
-async def _verify(args: argparse.Namespace, connection: dict[str, Any]) -> int:
+async def _verify(args: argparse.Namespace, connection: HostConfig) -> int:
     reference = ImageReference.parse(args.ref)
     keys = load_public_keys(args.key) if args.key else []
     verifier = None
@@ -214,7 +210,7 @@ async def _verify(args: argparse.Namespace, connection: dict[str, Any]) -> int:
         verifier = NotationVerifier(tuple(roots), tuple(args.trusted_identity or ["*"]))
     ok = True
     document: list[dict[str, Any]] = []
-    async with RegistryClient({reference.registry: _host_config(connection)}) as client:
+    async with connect(reference.registry, connection) as client:
         top = await client.get_manifest(reference)
         manifests = [top]
         if args.recursive and top.is_index:
@@ -283,7 +279,7 @@ def _keygen(args: argparse.Namespace) -> int:
     return 0
 
 
-def run(args: argparse.Namespace, connection: Connection) -> int:
+def run(args: argparse.Namespace, connection: ConnectionParser) -> int:
     """Run ``sign``, ``verify`` or ``keygen``; every failure is one line on stderr."""
     command = f"fakeregistry {args.command}"
     try:

@@ -31,13 +31,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fakeregistry.client import (
     DEFAULT_MANIFEST_ACCEPT,
     FetchedManifest,
-    HostConfig,
     NotFoundError,
     RegistryClient,
 )
+from fakeregistry.client.connection import Connection, connect, sync_twin
 from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.reference import ImageReference, ReferenceError
-from fakeregistry.runtime.loopthread import run_in_fresh_loop
 from fakeregistry.tools.builder import BuiltBlob
 from fakeregistry.trust import bundle, cosign, notation
 from fakeregistry.trust.errors import TrustError
@@ -249,12 +248,7 @@ async def sign(
     referrers_fallback: bool = True,
     signing_time: dt.datetime | None = None,
     expiry: dt.datetime | None = None,
-    client: RegistryClient | None = None,
-    plain_http: bool | None = None,
-    insecure: bool = False,
-    ca_file: str | os.PathLike[str] | None = None,
-    username: str | None = None,
-    password: str | None = None,
+    connection: Connection | None = None,
 ) -> SignResult:
     """Sign the manifest *ref* resolves to (and, *recursive*, every manifest an index lists).
 
@@ -266,7 +260,7 @@ async def sign(
     - *identity*: the ``docker-reference`` a cosign payload claims (default: the repository,
       as cosign writes); *annotations*: cosign's ``optional`` claims (``-a k=v``).
     - *signing_time*/*expiry*: notation's signing time and ``io.cncf.notary.expiry``.
-    - connection options as for :func:`fakeregistry.engine.pull.pull`, or a *client*.
+    - *connection*: as for :func:`fakeregistry.engine.pull.pull`.
     """
     if format not in SIGN_FORMATS:
         raise ValueError(f"format must be one of {', '.join(SIGN_FORMATS)}, not {format!r}")
@@ -275,33 +269,9 @@ async def sign(
     except ReferenceError as exc:
         raise TrustError(str(exc)) from None
     private, chain = _key_material(key, format, certificates)
-    if client is not None:
-        if any((plain_http is not None, insecure, ca_file is not None, username, password)):
-            raise ValueError("pass connection options to the RegistryClient, not to sign()")
+    async with connect(reference.registry, connection) as client:
         return await _sign(
             client,
-            reference,
-            format,
-            private,
-            chain,
-            recursive,
-            referrer,
-            identity,
-            annotations,
-            referrers_fallback,
-            signing_time,
-            expiry,
-        )
-    config = HostConfig(
-        plain_http=plain_http,
-        insecure=insecure,
-        ca_file=os.fspath(ca_file) if ca_file is not None else None,
-        username=username,
-        password=password,
-    )
-    async with RegistryClient({reference.registry: config}) as own:
-        return await _sign(
-            own,
             reference,
             format,
             private,
@@ -351,11 +321,4 @@ async def _sign(
     return SignResult(reference, top.digest, top.media_type, tuple(signed))
 
 
-def sign_sync(ref: ImageReference | str, key: KeyLike, **options: Any) -> SignResult:
-    """:func:`sign` for synchronous code (its own event loop on a thread)."""
-    client = options.get("client")
-    return run_in_fresh_loop(
-        lambda: sign(ref, key, **options),
-        name="fakeregistry-sign",
-        cleanup=client.close if isinstance(client, RegistryClient) else None,
-    )
+sign_sync = sync_twin(sign)

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from fakeregistry.client import FetchedManifest, HostConfig, RegistryClient
+from fakeregistry.client import FetchedManifest, RegistryClient
+from fakeregistry.client.connection import Connection, connect
 from fakeregistry.rules.reference import ImageReference
 from fakeregistry.trust.errors import PolicyError, PolicyRejected
 from fakeregistry.trust.keys import PublicKey, load_public_keys
@@ -348,8 +349,7 @@ async def signatures_for(
     ref: ImageReference | str,
     *,
     keys: Any = (),
-    client: RegistryClient | None = None,
-    plain_http: bool | None = None,
+    connection: Connection | None = None,
 ) -> list[SignatureRow]:
     """The signatures of the manifest *ref* names, as rows a page can show; *keys* (PEM,
     paths or key objects) check the cosign ones."""
@@ -366,7 +366,5 @@ async def signatures_for(
             for c in checks
         ]
 
-    if client is not None:
+    async with connect(reference.registry, connection) as client:
         return await run(client)
-    async with RegistryClient({reference.registry: HostConfig(plain_http=plain_http)}) as own:
-        return await run(own)
