@@ -9,7 +9,7 @@ from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.digest import Digest, DigestError, compute
 from fakeregistry.rules.reference import (
     ImageReference,
-    ReferenceError,
+    ImageReferenceError,
     is_valid_repository,
     is_valid_tag,
 )
@@ -169,7 +169,7 @@ def test_image_reference(text: str, expected: str) -> None:
     ],
 )
 def test_image_reference_invalid(text: str) -> None:
-    with pytest.raises(ReferenceError):
+    with pytest.raises(ImageReferenceError):
         ImageReference.parse(text)
 
 

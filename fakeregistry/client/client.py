@@ -54,7 +54,7 @@ from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.digest import DEFAULT_ALGORITHM, Digest, DigestError, compute
 from fakeregistry.rules.errors import RegistryError
 from fakeregistry.rules.model import Descriptor
-from fakeregistry.rules.reference import DEFAULT_REGISTRY, ImageReference, ReferenceError
+from fakeregistry.rules.reference import DEFAULT_REGISTRY, ImageReference, ImageReferenceError
 
 __all__ = [
     "DEFAULT_MANIFEST_ACCEPT",
@@ -551,7 +551,7 @@ def _as_reference(value: RepositoryLike) -> ImageReference:
         return value
     try:
         return ImageReference.parse(value)
-    except ReferenceError as exc:
+    except ImageReferenceError as exc:
         raise RegistryClientError(str(exc)) from None
 
 

@@ -61,7 +61,7 @@ from fakeregistry.platforms.platform import Platform, PlatformError
 from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.errors import RegistryError
 from fakeregistry.rules.model import Descriptor, Manifest, parse_manifest
-from fakeregistry.rules.reference import ImageReference, ReferenceError
+from fakeregistry.rules.reference import ImageReference, ImageReferenceError
 from fakeregistry.trust.verify import PolicyDecision, PolicyLike, VerifyTarget, enforce
 
 __all__ = [
@@ -309,7 +309,7 @@ def _reference(ref: ImageReference | str) -> ImageReference:
         return ref
     try:
         return ImageReference.parse(ref)
-    except ReferenceError as exc:
+    except ImageReferenceError as exc:
         raise PullError(str(exc)) from None
 
 

@@ -21,7 +21,7 @@ from fakeregistry.rules.digest import Digest, DigestError
 __all__ = [
     "MAX_NAME_LENGTH",
     "ImageReference",
-    "ReferenceError",
+    "ImageReferenceError",
     "is_valid_repository",
     "is_valid_tag",
 ]
@@ -35,8 +35,11 @@ _SPARSE_NAME = re.compile(r"^[^/\s?#]+(?:/[^/\s?#]+)*$")
 _SPARSE_TAG = re.compile(r"^[^/\s?#:]{1,255}$")
 
 
-class ReferenceError(ValueError):
-    """An image reference, repository name or tag that does not follow the grammar."""
+class ImageReferenceError(ValueError):
+    """An image reference, repository name or tag that does not follow the grammar.
+
+    (Named so, not ``ReferenceError``, which would shadow the builtin of weak references.)
+    """
 
 
 def is_valid_repository(name: str, *, strict: bool = True) -> bool:
@@ -88,21 +91,21 @@ class ImageReference:
         """Parse ``[host[:port]/]path[:tag][@digest]``; the first component is a host when it
         has a ``.`` or ``:`` or is ``localhost`` (Docker's rule)."""
         if not text or text != text.strip():
-            raise ReferenceError(f"invalid reference format: {text!r}")
+            raise ImageReferenceError(f"invalid reference format: {text!r}")
         remainder, digest = text, None
         if "@" in remainder:
             remainder, _, digest = remainder.partition("@")
             try:
                 Digest.parse(digest)
             except DigestError as exc:
-                raise ReferenceError(f"invalid reference format: {exc}") from None
+                raise ImageReferenceError(f"invalid reference format: {exc}") from None
         tag = None
         slash = remainder.rfind("/")
         colon = remainder.rfind(":")
         if colon > slash:
             remainder, tag = remainder[:colon], remainder[colon + 1 :]
             if not is_valid_tag(tag):
-                raise ReferenceError(f"invalid reference format: invalid tag {tag!r}")
+                raise ImageReferenceError(f"invalid reference format: invalid tag {tag!r}")
         first, sep, rest = remainder.partition("/")
         if sep and ("." in first or ":" in first or first == "localhost"):
             registry, path = first, rest
@@ -114,10 +117,10 @@ class ImageReference:
             path = f"library/{path}"
         if not is_valid_repository(path):
             if path.lower() != path and is_valid_repository(path.lower()):
-                raise ReferenceError(
+                raise ImageReferenceError(
                     f"invalid reference format: repository name ({path}) must be lowercase"
                 )
-            raise ReferenceError(f"invalid reference format: {text!r}")
+            raise ImageReferenceError(f"invalid reference format: {text!r}")
         if tag is None and digest is None:
             tag = DEFAULT_TAG
         return cls(registry, path, tag, digest)

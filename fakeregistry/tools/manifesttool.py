@@ -70,7 +70,7 @@ from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.digest import compute
 from fakeregistry.rules.errors import RegistryError
 from fakeregistry.rules.model import Descriptor
-from fakeregistry.rules.reference import ImageReference, ReferenceError, is_valid_tag
+from fakeregistry.rules.reference import ImageReference, ImageReferenceError, is_valid_tag
 from fakeregistry.trust.keys import load_public_keys
 from fakeregistry.trust.signatures import SignatureCheck
 from fakeregistry.trust.verify import check_signatures, format_checks
@@ -482,7 +482,7 @@ def _parse_reference(
 ) -> ImageReference:
     try:
         return ImageReference.parse(text)
-    except ReferenceError as exc:
+    except ImageReferenceError as exc:
         raise error(f"{where}: {exc}") from None
 
 

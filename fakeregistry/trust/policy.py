@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fakeregistry.rules.reference import ImageReference, ReferenceError
+from fakeregistry.rules.reference import ImageReference, ImageReferenceError
 from fakeregistry.trust.errors import PolicyError
 from fakeregistry.trust.keys import PublicKey, load_public_keys
 from fakeregistry.trust.trustpolicy import NotationVerifier, load_trust_store
@@ -135,7 +135,7 @@ class SignedIdentity:
                     raise PolicyError(
                         f"dockerRepository {identity.docker_repository} is not a repository"
                     )
-        except ReferenceError as exc:
+        except ImageReferenceError as exc:
             raise PolicyError(str(exc)) from None
         return identity
 
@@ -143,7 +143,7 @@ class SignedIdentity:
         """Does a signature claiming *signed* apply to *image*?"""
         try:
             claimed = parse_signed_reference(signed)
-        except ReferenceError:
+        except ImageReferenceError:
             return False
         kind = self.type
         if kind == "matchExact":
@@ -195,7 +195,7 @@ def _remap(image: ImageReference, prefix: str, signed_prefix: str) -> ImageRefer
         return None
     try:
         return ImageReference.parse(signed_prefix + rest)
-    except ReferenceError:
+    except ImageReferenceError:
         return None
 
 

@@ -36,7 +36,7 @@ from fakeregistry.client import (
 )
 from fakeregistry.client.connection import Connection, connect, sync_twin
 from fakeregistry.rules import mediatypes as mt
-from fakeregistry.rules.reference import ImageReference, ReferenceError
+from fakeregistry.rules.reference import ImageReference, ImageReferenceError
 from fakeregistry.tools.builder import BuiltBlob
 from fakeregistry.trust import bundle, cosign, notation
 from fakeregistry.trust.errors import TrustError
@@ -266,7 +266,7 @@ async def sign(
         raise ValueError(f"format must be one of {', '.join(SIGN_FORMATS)}, not {format!r}")
     try:
         reference = ref if isinstance(ref, ImageReference) else ImageReference.parse(ref)
-    except ReferenceError as exc:
+    except ImageReferenceError as exc:
         raise TrustError(str(exc)) from None
     private, chain = _key_material(key, format, certificates)
     async with connect(reference.registry, connection) as client:
