@@ -29,6 +29,7 @@ from aiohttp import web
 from fakeregistry.auth import AuthConfig
 from fakeregistry.http import create_app
 from fakeregistry.http.instrument import Instruments
+from fakeregistry.http.protocol import RegistryRunner
 from fakeregistry.loopthread import LoopThread
 from fakeregistry.options import RegistryOptions
 from fakeregistry.storage import Storage
@@ -120,7 +121,7 @@ class AsyncRegistryServer:
 
     async def start(self) -> None:
         """Bind and start serving; ``port`` then holds the real port."""
-        runner = web.AppRunner(
+        runner = RegistryRunner(
             self.app,
             access_log=self._access_log,
             access_log_format=ACCESS_LOG_FORMAT,

@@ -8,7 +8,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from fakeregistry.auth import AuthConfig
-from fakeregistry.http import base, blobs, discovery, manifests, uploads
+from fakeregistry.http import base, blobs, discovery, health, manifests, uploads
 from fakeregistry.http.auth import add_token_routes, auth_middleware
 from fakeregistry.http.instrument import Instruments, instrument_middleware
 from fakeregistry.http.keys import ON_ERROR, STORAGE
@@ -70,6 +70,7 @@ def create_app(
     router.add_delete(f"/v2/{_NAME}/blobs/uploads/{{upload_id}}", uploads.cancel_upload)
     router.add_get(f"/v2/{_NAME}/blobs/{{digest}}", blobs.get_blob)
     router.add_delete(f"/v2/{_NAME}/blobs/{{digest}}", blobs.delete_blob)
+    router.add_get(health.HEALTH_PATH, health.get_health)
     if web_ui:
         add_web_ui(app)
     return app
