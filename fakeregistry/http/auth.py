@@ -12,6 +12,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from fakeregistry.auth import AuthConfig, required_access
 from fakeregistry.errors import ErrorCode, RegistryError
+from fakeregistry.http.bodies import read_form
 
 __all__ = ["AUTH", "add_token_routes", "auth_middleware", "get_token"]
 
@@ -67,8 +68,7 @@ async def get_token(request: web.Request) -> web.Response:
     config = request.app[AUTH]
     authorization = request.headers.get("Authorization")
     if request.method == "POST":
-        posted = await request.post()
-        form = {key: value for key, value in posted.items() if isinstance(value, str)}
+        form = await read_form(request)
         grant = form.get("grant_type")
         if grant != "password":
             # No refresh tokens are issued; clients fall back to GET on this answer.

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from aiohttp.client_exceptions import ClientPayloadError
@@ -27,7 +28,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from fakeregistry.errors import ErrorCode, RegistryError
 from fakeregistry.http.keys import STORAGE
 
-__all__ = ["BODY_ERRORS", "BodyReader", "refuse_content_encoding"]
+__all__ = ["BODY_ERRORS", "BodyReader", "read_form", "refuse_content_encoding"]
 
 # Errors aiohttp raises when a client goes away or sends a broken body mid-request.
 BODY_ERRORS = (
@@ -105,3 +106,49 @@ class BodyReader:
         """Stop counting the bytes read (they are committed to storage or dropped now)."""
         self._ledger.received(self._counted, upload=self._upload)
         self._counted = 0
+
+
+_FORM = "application/x-www-form-urlencoded"
+# A token request is a few short fields.
+FORM_LIMIT = 64 * 1024
+_FORM_FIELDS = 100
+
+
+def _bad_form(detail: str) -> RegistryError:
+    return RegistryError(ErrorCode.REQUEST_INVALID, detail, headers=dict(CLOSE))
+
+
+async def read_form(request: web.Request) -> dict[str, str]:
+    """The fields of an ``application/x-www-form-urlencoded`` UTF-8 body (OAuth2's only form
+    encoding, RFC 6749 4.3.2); 400 for anything else: another type (multipart too), another
+    charset, bytes that are not UTF-8, more than 64 KiB or 100 fields.
+
+    Not ``request.post()``: it answers 500 for an unknown charset, invalid UTF-8, and
+    multipart bodies without a boundary, without names, or cut short.
+    """
+    if request.content_type != _FORM:
+        raise RegistryError(
+            ErrorCode.UNSUPPORTED,
+            f"the token form must be {_FORM}, not {request.content_type[:80]!r}",
+            status=400,
+        )
+    charset = request.charset
+    if charset is not None and charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        raise _bad_form(f"the token form must be UTF-8, not charset={charset[:40]!r}")
+    body = bytearray()
+    reader = BodyReader(request, upload=False, code=ErrorCode.REQUEST_INVALID)
+    try:
+        while data := await reader.read():
+            body += data
+            if len(body) > FORM_LIMIT:
+                raise _bad_form(f"the token form is larger than {FORM_LIMIT} bytes")
+    finally:
+        reader.close()
+    try:
+        text = body.decode("utf-8")
+        fields = parse_qsl(
+            text, keep_blank_values=True, errors="strict", max_num_fields=_FORM_FIELDS
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _bad_form(f"the token form is malformed: {exc}") from None
+    return dict(fields)
