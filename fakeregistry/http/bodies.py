@@ -27,6 +27,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from fakeregistry.errors import ErrorCode, RegistryError
 from fakeregistry.http.keys import STORAGE
+from fakeregistry.http.protocol import close_without_lingering
 
 __all__ = ["BODY_ERRORS", "BodyReader", "read_form", "refuse_content_encoding"]
 
@@ -53,6 +54,7 @@ def refuse_content_encoding(request: web.Request) -> None:
     ]
     refused = [encoding for encoding in encodings if encoding not in _IDENTITY]
     if refused:
+        close_without_lingering(request)
         raise RegistryError(
             ErrorCode.UNSUPPORTED,
             f"Content-Encoding {', '.join(refused)[:80]!r} is not accepted: send the body "
@@ -72,6 +74,7 @@ class BodyReader:
     def __init__(self, request: web.Request, *, upload: bool, code: ErrorCode) -> None:
         refuse_content_encoding(request)
         storage = request.app[STORAGE]
+        self._request = request
         self._content = request.content
         self._ledger = storage.ledger
         self._timeout = storage.options.body_timeout
@@ -82,6 +85,13 @@ class BodyReader:
 
     async def read(self) -> bytes:
         """The next piece of the body; ``b""`` at its end."""
+        try:
+            return await self._read()
+        except RegistryError:
+            close_without_lingering(self._request)
+            raise
+
+    async def _read(self) -> bytes:
         try:
             async with asyncio.timeout(self._timeout):
                 data = await self._content.readany()
@@ -115,7 +125,7 @@ _FORM_FIELDS = 100
 
 
 def _bad_form(detail: str) -> RegistryError:
-    return RegistryError(ErrorCode.REQUEST_INVALID, detail, headers=dict(CLOSE))
+    return RegistryError(ErrorCode.REQUEST_INVALID, detail)
 
 
 async def read_form(request: web.Request) -> dict[str, str]:

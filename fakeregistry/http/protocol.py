@@ -42,7 +42,7 @@ from aiohttp.web_request import BaseRequest
 from fakeregistry.errors import ErrorCode, RegistryError, error_body
 from fakeregistry.http.middleware import API_VERSION_HEADER
 
-__all__ = ["RegistryRunner", "split_after_heads"]
+__all__ = ["RegistryRunner", "close_without_lingering", "split_after_heads"]
 
 log = logging.getLogger("fakeregistry")
 
@@ -66,6 +66,15 @@ def split_after_heads(data: bytes) -> list[bytes]:
     if start < len(data):
         pieces.append(data[start:])
     return pieces
+
+
+def close_without_lingering(request: web.Request) -> None:
+    """Once this request is answered, close its connection at once: do not read on (and
+    throw away) the rest of a body that was refused or stalled, as aiohttp otherwise does for
+    up to 10 s. Pair it with ``Connection: close`` on the answer."""
+    protocol = request.protocol
+    if isinstance(protocol, RequestHandler):
+        protocol._lingering_time = 0.0
 
 
 class _Handler(RequestHandler):
