@@ -90,6 +90,7 @@ class RegistryProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
         self._stderr: list[bytes] = []
+        self._drainer: threading.Thread | None = None
 
     @property
     def host(self) -> str:
@@ -122,7 +123,10 @@ class RegistryProcess:
     def start(self) -> Self:
         self._spawn()
         assert self.process is not None
-        threading.Thread(target=self._drain_stderr, args=(self.process,), daemon=True).start()
+        self._drainer = threading.Thread(
+            target=self._drain_stderr, args=(self.process,), daemon=True
+        )
+        self._drainer.start()
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             assert self.process is not None
@@ -140,14 +144,24 @@ class RegistryProcess:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        self._close_pipes(process)
+
+    def _close_pipes(self, process: subprocess.Popen[bytes]) -> None:
+        # The stderr reader ends at EOF; close the pipes after it (no ResourceWarning).
+        if self._drainer is not None:
+            self._drainer.join(timeout=10)
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
 
     def __enter__(self) -> Self:
         return self.start()

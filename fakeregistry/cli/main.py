@@ -64,12 +64,43 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="drop upload sessions idle this long (default 3600)",
     )
+    _add_limit_arguments(serve)
     _add_security_arguments(serve)
     _add_seed_arguments(serve)
     _add_pull_commands(commands)
     _add_manifest_commands(commands)
     trust_commands.add_commands(commands, _add_registry_arguments)
     return parser
+
+
+def _add_limit_arguments(serve: argparse.ArgumentParser) -> None:
+    limits = serve.add_argument_group("limits")
+    limits.add_argument(
+        "--body-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="answer 408 and close when a request body sends nothing this long (default 60)",
+    )
+    limits.add_argument(
+        "--max-bytes",
+        type=int,
+        metavar="BYTES",
+        help="cap on blobs, manifests and open uploads held in memory; a push that does not "
+        "fit answers 413 SIZE_INVALID (default: no cap)",
+    )
+    limits.add_argument(
+        "--max-upload-bytes",
+        type=int,
+        metavar="BYTES",
+        help="cap on the bytes of open upload sessions (default: no cap)",
+    )
+    limits.add_argument(
+        "--max-uploads",
+        type=int,
+        metavar="N",
+        help="cap on open upload sessions; more answer 429 TOOMANYREQUESTS (default: no cap)",
+    )
 
 
 def _add_security_arguments(serve: argparse.ArgumentParser) -> None:
@@ -185,14 +216,22 @@ async def _serve(args: argparse.Namespace) -> int:
     except _UsageError as exc:
         print(f"fakeregistry: {exc}", file=sys.stderr)
         return 2
-    options = RegistryOptions(
-        deletes=not args.no_deletes,
-        referrers=not args.no_referrers,
-        negotiation=args.negotiation,
-        validation=args.validation,
-        max_manifest_size=args.max_manifest_size,
-        upload_expiry=args.upload_expiry,
-    )
+    try:
+        options = RegistryOptions(
+            deletes=not args.no_deletes,
+            referrers=not args.no_referrers,
+            negotiation=args.negotiation,
+            validation=args.validation,
+            max_manifest_size=args.max_manifest_size,
+            upload_expiry=args.upload_expiry,
+            body_timeout=args.body_timeout,
+            max_bytes=args.max_bytes,
+            max_upload_bytes=args.max_upload_bytes,
+            max_uploads=args.max_uploads,
+        )
+    except ValueError as exc:
+        print(f"fakeregistry: {exc}", file=sys.stderr)
+        return 2
     access_log = None
     if not args.quiet:
         access_log = logging.getLogger("fakeregistry.access")

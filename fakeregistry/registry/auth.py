@@ -636,6 +636,9 @@ class TokenAuthority:
     def verify(self, token: str) -> TokenClaims:
         """The claims of ``token``; :class:`InvalidToken` unless it is one of ours, for this
         service, and current."""
+        if not token.isascii():
+            # A JWT is base64url and dots; PyJWT would fail on encoding, not with its errors.
+            raise InvalidToken("a token is ASCII")
         try:
             claims = jwt.decode(
                 token,
@@ -708,9 +711,11 @@ def _parse_basic(header: str | None) -> tuple[str, str] | None:
     value = _parse_authorization(header, "basic")
     if value is None:
         return None
+    if not value.isascii():
+        return ("", "")  # base64 is ASCII: a failed sign-in, not an anonymous request
     try:
         decoded = base64.b64decode(value, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):
         return ("", "")  # present but unreadable: a failed sign-in, not an anonymous request
     name, _, password = decoded.partition(":")
     return name, password

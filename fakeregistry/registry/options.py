@@ -32,6 +32,14 @@ class RegistryOptions:
       any path-safe name and tag and skips the reference checks.
     - ``max_manifest_size``: bytes; larger manifest bodies answer 413.
     - ``upload_expiry``: seconds an idle upload session lives before it is dropped.
+    - ``body_timeout``: seconds a request body may send nothing before the request is
+      answered 408 and its connection closed (a stalled or mis-framed body never pins a
+      handler).
+    - ``max_bytes``: a cap on the bytes held (blobs, manifests, open upload sessions and
+      bodies being received); None is no cap. See :mod:`fakeregistry.registry.limits`.
+    - ``max_upload_bytes``: a cap on the bytes of open upload sessions and upload bodies being
+      received; None is no cap.
+    - ``max_uploads``: a cap on the number of open upload sessions; None is no cap.
     """
 
     deletes: bool = True
@@ -40,6 +48,10 @@ class RegistryOptions:
     validation: Validation = "strict"
     max_manifest_size: int = DEFAULT_MAX_MANIFEST_SIZE
     upload_expiry: float = 3600.0
+    body_timeout: float = 60.0
+    max_bytes: int | None = None
+    max_upload_bytes: int | None = None
+    max_uploads: int | None = None
 
     def __post_init__(self) -> None:
         if self.negotiation not in ("strict", "lenient"):
@@ -50,6 +62,12 @@ class RegistryOptions:
             raise ValueError("max_manifest_size must be positive")
         if self.upload_expiry <= 0:
             raise ValueError("upload_expiry must be positive")
+        if self.body_timeout <= 0:
+            raise ValueError("body_timeout must be positive")
+        for name in ("max_bytes", "max_upload_bytes", "max_uploads"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must be None or at least 0")
 
     @property
     def strict_names(self) -> bool:

@@ -29,6 +29,7 @@ from aiohttp import web
 from fakeregistry.registry.app import create_app
 from fakeregistry.registry.auth import AuthConfig
 from fakeregistry.registry.http.instrument import Instruments
+from fakeregistry.registry.http.protocol import RegistryRunner
 from fakeregistry.registry.options import RegistryOptions
 from fakeregistry.registry.storage import Storage
 from fakeregistry.registry.tls import TLSConfig, generate_tls
@@ -120,7 +121,7 @@ class AsyncRegistryServer:
 
     async def start(self) -> None:
         """Bind and start serving; ``port`` then holds the real port."""
-        runner = web.AppRunner(
+        runner = RegistryRunner(
             self.app,
             access_log=self._access_log,
             access_log_format=ACCESS_LOG_FORMAT,

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from fakeregistry.registry.limits import Ledger, Usage
 from fakeregistry.registry.options import RegistryOptions
 from fakeregistry.rules.digest import Digest, DigestError, Hasher, new_hasher
 from fakeregistry.rules.errors import ErrorCode, RegistryError
@@ -185,6 +186,9 @@ class Storage:
         self._links: dict[str, int] = {}
         self.repositories: dict[str, Repository] = {}
         self.uploads: dict[str, Upload] = {}
+        self.ledger = Ledger(
+            self.options.max_bytes, self.options.max_upload_bytes, self.options.max_uploads
+        )
 
     def reset(self) -> None:
         """Forget everything: blobs, repositories, uploads."""
@@ -192,6 +196,14 @@ class Storage:
         self._links.clear()
         self.repositories.clear()
         self.uploads.clear()
+        # Bodies still being received keep their counts: they release them when they end.
+        receiving = (self.ledger.receiving_uploads, self.ledger.receiving_manifests)
+        self.ledger.clear()
+        self.ledger.receiving_uploads, self.ledger.receiving_manifests = receiving
+
+    def usage(self) -> Usage:
+        """What the registry holds now, and its caps (:mod:`fakeregistry.registry.limits`)."""
+        return self.ledger.usage(len(self.uploads))
 
     # -- names -------------------------------------------------------------------------------
 
@@ -240,7 +252,9 @@ class Storage:
         count = self._links.get(digest, 0) - 1
         if count <= 0:
             self._links.pop(digest, None)
-            self.blobs.pop(digest, None)
+            blob = self.blobs.pop(digest, None)
+            if blob is not None:
+                self.ledger.blob_bytes -= blob.size
         else:
             self._links[digest] = count
 
@@ -248,7 +262,10 @@ class Storage:
         """Link ``digest`` in ``name``, keeping the existing bytes when the blob is known."""
         blob = self.blobs.get(digest)
         if blob is None:
-            blob = self.blobs[digest] = Blob(digest, chunks)
+            blob = Blob(digest, chunks)
+            self.ledger.check(blob.size, upload=False)
+            self.blobs[digest] = blob
+            self.ledger.blob_bytes += blob.size
         self._link(self._repository_or_create(name), digest)
         return blob
 
@@ -284,6 +301,7 @@ class Storage:
     def start_upload(self, name: str) -> Upload:
         """Open an upload session in ``name``."""
         self._expire_uploads()
+        self.ledger.check_session(len(self.uploads))
         upload = Upload(id=str(uuid.uuid4()), repository=name, touched=self._clock())
         self.uploads[upload.id] = upload
         return upload
@@ -294,7 +312,7 @@ class Storage:
         if upload is None or upload.repository != name:
             raise RegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN, upload_id)
         if self._clock() - upload.touched > self.options.upload_expiry:
-            del self.uploads[upload_id]
+            self._drop_upload(upload)
             raise RegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN, f"{upload_id} expired")
         return upload
 
@@ -311,6 +329,8 @@ class Storage:
                 ErrorCode.RANGE_INVALID,
                 f"upload is at offset {upload.size}, chunk was written at {start}",
             )
+        self.ledger.check(writer.size, upload=True)
+        self.ledger.upload_bytes += writer.size
         upload.chunks.extend(writer.finish())
         upload.size += writer.size
         upload.hasher = writer.hasher
@@ -319,7 +339,7 @@ class Storage:
     def finish_upload(self, upload: Upload, digest: str) -> Blob:
         """Close a session whose content must hash to ``digest``. The session ends either way:
         on a mismatch nothing is stored (``DIGEST_INVALID``)."""
-        self.uploads.pop(upload.id, None)
+        self._drop_upload(upload)
         parsed = _parse_digest(digest)
         if upload.hasher.name == parsed.algorithm:
             actual = upload.hasher.hexdigest()
@@ -334,14 +354,24 @@ class Storage:
 
     def cancel_upload(self, name: str, upload_id: str) -> None:
         """Drop a session (``BLOB_UPLOAD_UNKNOWN`` when there is none)."""
-        self.get_upload(name, upload_id)
-        del self.uploads[upload_id]
+        self._drop_upload(self.get_upload(name, upload_id))
+
+    def drop_upload(self, upload_id: str) -> None:
+        """End session ``upload_id`` if it is open (a failed ``PUT`` ends its session)."""
+        upload = self.uploads.get(upload_id)
+        if upload is not None:
+            self._drop_upload(upload)
+
+    def _drop_upload(self, upload: Upload) -> None:
+        if self.uploads.get(upload.id) is upload:
+            del self.uploads[upload.id]
+            self.ledger.upload_bytes -= upload.size
 
     def _expire_uploads(self) -> None:
         now = self._clock()
         limit = self.options.upload_expiry
-        for upload_id in [u.id for u in self.uploads.values() if now - u.touched > limit]:
-            del self.uploads[upload_id]
+        for upload in [u for u in self.uploads.values() if now - u.touched > limit]:
+            self._drop_upload(upload)
 
     # -- manifests ---------------------------------------------------------------------------
 
@@ -382,9 +412,13 @@ class Storage:
         repo = self.repositories.get(name)
         if self.options.validation == "strict":
             self._check_references(repo, view)
+        existing = repo.manifests.get(digest) if repo is not None else None
+        if existing is None or existing.body != body:
+            self.ledger.check(len(body) - (len(existing.body) if existing else 0), upload=False)
         repo = self._repository_or_create(name)
         stored = repo.manifests.get(digest)
         if stored is None or stored.body != body:
+            self.ledger.manifest_bytes += len(body) - (len(stored.body) if stored else 0)
             stored = StoredManifest(digest, view.media_type, body, view)
             repo.manifests[digest] = stored
         for tag in tags:
@@ -432,6 +466,7 @@ class Storage:
             del repo.tags[reference]
             return
         del repo.manifests[stored.digest]
+        self.ledger.manifest_bytes -= len(stored.body)
         for tag in [t for t, d in repo.tags.items() if d == stored.digest]:
             del repo.tags[tag]
         subject = stored.view.subject

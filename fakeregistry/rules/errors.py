@@ -46,6 +46,9 @@ class ErrorCode(StrEnum):
     UNKNOWN = "UNKNOWN"
     # Ours, for requests no route answers; distribution sends a bare "404 page not found".
     NOT_FOUND = "NOT_FOUND"
+    # Ours, for requests that are not valid HTTP (bad framing, headers, method); distribution
+    # (Go's net/http) sends a bare "400 Bad Request".
+    REQUEST_INVALID = "REQUEST_INVALID"
 
 
 CODES: dict[ErrorCode, _Row] = {
@@ -69,6 +72,7 @@ CODES: dict[ErrorCode, _Row] = {
     ErrorCode.PAGINATION_NUMBER_INVALID: _Row(400, "invalid number of results requested"),
     ErrorCode.UNKNOWN: _Row(500, "unknown error"),
     ErrorCode.NOT_FOUND: _Row(404, "no such endpoint"),
+    ErrorCode.REQUEST_INVALID: _Row(400, "malformed HTTP request"),
 }
 
 

@@ -10,13 +10,13 @@ field.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.digest import Digest, DigestError
 from fakeregistry.rules.errors import ErrorCode, RegistryError
+from fakeregistry.rules.jsontext import JSONTextError, is_int64, loads
 
 __all__ = ["Descriptor", "Manifest", "parse_manifest"]
 
@@ -68,8 +68,9 @@ class Descriptor:
         except DigestError as exc:
             raise _invalid(f"{where}.digest: {exc}") from None
         size = value.get("size")
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise _invalid(f"{where}.size: must be a non-negative integer")
+        # Go decodes ``size`` into an int64: 2.0, 1e3 and 2**64 are refused there.
+        if not is_int64(size):
+            raise _invalid(f"{where}.size: must be a non-negative integer below 2**63")
         urls = value.get("urls", [])
         if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
             raise _invalid(f"{where}.urls: must be a list of strings")
@@ -175,13 +176,15 @@ def parse_manifest(body: bytes, content_type: str | None) -> Manifest:
     if media_type not in mt.MANIFEST_TYPES:
         raise _invalid(f"unsupported manifest media type {media_type!r}")
     try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        # As Go's encoding/json reads it: UTF-8 without BOM, no NaN, bounded nesting.
+        doc = loads(body)
+    except JSONTextError as exc:
         raise _invalid(f"body is not valid JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise _invalid("manifest must be a JSON object")
     version = doc.get("schemaVersion")
-    if version != 2 or isinstance(version, bool):
+    # An int in Go: 2.0 and 2e0 equal 2 in Python but do not decode there.
+    if type(version) is not int or version != 2:
         raise _invalid(f"schemaVersion must be 2, got {version!r}")
     declared = doc.get("mediaType")
     if declared is not None and not isinstance(declared, str):

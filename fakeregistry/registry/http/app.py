@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from fakeregistry.registry.auth import AuthConfig
-from fakeregistry.registry.http import base, blobs, discovery, manifests, uploads
+from fakeregistry.registry.http import base, blobs, discovery, health, manifests, uploads
 from fakeregistry.registry.http.auth import add_token_routes, auth_middleware
 from fakeregistry.registry.http.instrument import Instruments, instrument_middleware
 from fakeregistry.registry.http.keys import ON_ERROR, STORAGE
@@ -70,4 +70,5 @@ def create_api_app(
     router.add_delete(f"/v2/{_NAME}/blobs/uploads/{{upload_id}}", uploads.cancel_upload)
     router.add_get(f"/v2/{_NAME}/blobs/{{digest}}", blobs.get_blob)
     router.add_delete(f"/v2/{_NAME}/blobs/{{digest}}", blobs.delete_blob)
+    router.add_get(health.HEALTH_PATH, health.get_health)
     return app

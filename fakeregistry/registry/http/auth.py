@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from fakeregistry.registry.auth import AuthConfig, required_access
+from fakeregistry.registry.http.bodies import read_form
 from fakeregistry.rules.errors import ErrorCode, RegistryError
 
 __all__ = ["AUTH", "add_token_routes", "auth_middleware", "get_token"]
@@ -68,8 +69,7 @@ async def get_token(request: web.Request) -> web.Response:
     config = request.app[AUTH]
     authorization = request.headers.get("Authorization")
     if request.method == "POST":
-        posted = await request.post()
-        form = {key: value for key, value in posted.items() if isinstance(value, str)}
+        form = await read_form(request)
         grant = form.get("grant_type")
         if grant != "password":
             # No refresh tokens are issued; clients fall back to GET on this answer.

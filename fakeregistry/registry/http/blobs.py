@@ -11,34 +11,44 @@ from fakeregistry.registry.http.requests import repository, storage
 from fakeregistry.registry.storage import Blob
 from fakeregistry.rules.errors import ErrorCode, RegistryError
 from fakeregistry.rules.mediatypes import OCTET_STREAM
+from fakeregistry.rules.numbers import parse_decimal
 
 __all__ = ["delete_blob", "get_blob", "parse_range"]
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Why not aiohttp's ``request.http_range``: it folds ``bytes=-0`` (unsatisfiable, RFC 9110
+# 14.1.1) into ``bytes=0-`` (the whole blob), and converts its digit strings with an unbounded
+# ``int()``. Here only ASCII digits count and at most 19 of them (int64, like distribution):
+# a longer number cannot name a byte of any blob, so it is unsatisfiable (416).
+_RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$", re.IGNORECASE)
 
 
 def parse_range(value: str, size: int) -> tuple[int, int]:
     """The byte range ``[start, end)`` a ``Range`` header asks of a blob of ``size`` bytes.
 
     ``bytes=a-b``, ``bytes=a-`` and ``bytes=-n`` (the last n bytes) are understood; the end is
-    clamped to the size (RFC 9110 14.1.2). A start at or past the end, or after the end, is
-    ``RANGE_INVALID`` (416), which carries ``Content-Range: bytes */size``.
+    clamped to the size (RFC 9110 14.1.2). A start at or past the end, or after the end, a
+    suffix of a zero-length blob, or a number past int64 is ``RANGE_INVALID`` (416), which
+    carries ``Content-Range: bytes */size``.
     """
     match = _RANGE.match(value.strip())
     unsatisfiable = RegistryError(
         ErrorCode.RANGE_INVALID,
-        f"range {value!r} not satisfiable for {size} bytes",
+        f"range {value[:80]!r} not satisfiable for {size} bytes",
         headers={"Content-Range": f"bytes */{size}"},
     )
     if not match or (not match[1] and not match[2]):
         raise unsatisfiable
     if not match[1]:
-        suffix = int(match[2])
-        if suffix == 0:
+        suffix = parse_decimal(match[2])
+        # RFC 9110 14.1.3: a suffix of a zero-length representation is unsatisfiable.
+        if suffix is None or suffix == 0 or size == 0:
             raise unsatisfiable
         return max(size - suffix, 0), size
-    start = int(match[1])
-    end = int(match[2]) + 1 if match[2] else size
+    start = parse_decimal(match[1])
+    last = parse_decimal(match[2]) if match[2] else size - 1
+    if start is None or last is None:
+        raise unsatisfiable
+    end = last + 1
     if start >= size or start >= end:
         raise unsatisfiable
     return start, min(end, size)

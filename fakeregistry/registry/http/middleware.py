@@ -21,17 +21,23 @@ _FROM_HTTP_STATUS = {
     404: ErrorCode.NOT_FOUND,
     405: ErrorCode.UNSUPPORTED,
     413: ErrorCode.SIZE_INVALID,
+    415: ErrorCode.UNSUPPORTED,
+    416: ErrorCode.RANGE_INVALID,
+    417: ErrorCode.UNSUPPORTED,
 }
 
 
 def error_response(error: RegistryError) -> web.Response:
-    """The spec's error envelope for ``error``."""
+    """The spec's error envelope for ``error``; ``Connection: close`` among its headers ends
+    the connection after the answer (the rest of a refused or broken body is never read)."""
     response = web.Response(
         status=error.status,
         body=error_body(error),
         content_type="application/json",
         headers=error.headers,
     )
+    if error.headers.get("Connection", "").lower() == "close":
+        response.force_close()
     return response
 
 
@@ -56,6 +62,31 @@ async def registry_middleware(request: web.Request, handler: Handler) -> web.Str
     return response
 
 
+def _status_code(status: int) -> ErrorCode:
+    if status >= 500:
+        return ErrorCode.UNKNOWN
+    return _FROM_HTTP_STATUS.get(status, ErrorCode.REQUEST_INVALID)
+
+
 async def add_common_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """Headers on every response, streamed ones included (an ``on_response_prepare`` hook)."""
+    """Headers on every response, streamed ones included (an ``on_response_prepare`` hook).
+
+    A plain-text error that aiohttp made outside the middlewares (``Expect`` other than
+    ``100-continue`` answers 417 before any middleware runs) is rewritten here into the
+    spec's envelope, so the application never answers text/plain.
+    """
     response.headers.update(API_VERSION_HEADER)
+    if (
+        response.status >= 400
+        and isinstance(response, web.Response)
+        and response.content_type == "text/plain"
+    ):
+        text = response.text or response.reason
+        error = RegistryError(
+            _status_code(response.status), " ".join(text.split())[:300], status=response.status
+        )
+        body = error_body(error)
+        response.body = body
+        response.charset = None
+        response.content_type = "application/json"
+        response.headers["Content-Length"] = str(len(body))

@@ -6,13 +6,13 @@ import asyncio
 import re
 
 from aiohttp import web
-from aiohttp.client_exceptions import ClientPayloadError
-from aiohttp.http_exceptions import HttpProcessingError
 
+from fakeregistry.registry.http.bodies import BodyReader
 from fakeregistry.registry.http.keys import STORAGE
 from fakeregistry.registry.storage import BlobWriter, Storage
 from fakeregistry.rules.digest import Hasher
 from fakeregistry.rules.errors import ErrorCode, RegistryError
+from fakeregistry.rules.numbers import parse_decimal
 
 __all__ = [
     "content_length",
@@ -23,14 +23,6 @@ __all__ = [
     "storage",
     "stream_body",
 ]
-
-# Errors aiohttp raises when a client goes away or sends a broken body mid-request.
-_BODY_ERRORS = (
-    ClientPayloadError,
-    HttpProcessingError,
-    ConnectionError,
-    asyncio.IncompleteReadError,
-)
 
 
 def storage(request: web.Request) -> Storage:
@@ -49,9 +41,10 @@ def content_length(request: web.Request) -> int | None:
     value = request.headers.get("Content-Length")
     if value is None:
         return None
-    if not value.isdigit():
-        raise RegistryError(ErrorCode.SIZE_INVALID, f"invalid Content-Length {value!r}")
-    return int(value)
+    length = parse_decimal(value)
+    if length is None:
+        raise RegistryError(ErrorCode.SIZE_INVALID, f"invalid Content-Length {value[:40]!r}")
+    return length
 
 
 # Large bodies are hashed on a worker thread (hashlib releases the GIL) while the event loop goes
@@ -72,7 +65,8 @@ async def stream_body(request: web.Request, writer: BlobWriter) -> None:
     """Feed the whole request body into ``writer`` as it arrives.
 
     A body cut off before its declared length raises ``BLOB_UPLOAD_INVALID``; the caller then
-    discards the writer, so nothing partial is stored.
+    discards the writer, so nothing partial is stored. :class:`BodyReader` refuses encoded
+    bodies, times out a stalled one and counts the bytes against the caps.
     """
     loop = asyncio.get_running_loop()
     batch: list[bytes] = []
@@ -80,10 +74,11 @@ async def stream_body(request: web.Request, writer: BlobWriter) -> None:
     # At most one batch of this body is being hashed at a time, so the pieces reach the hasher
     # in order.
     hashing: asyncio.Future[None] | None = None
+    reader = BodyReader(request, upload=True, code=ErrorCode.BLOB_UPLOAD_INVALID)
     try:
-        # Not iter_chunks: with a chunked request body aiohttp can yield (b"", True) at every
-        # chunk boundary without end, which spun this loop forever on skopeo's uploads.
-        async for data in request.content.iter_any():
+        # readany, not iter_chunks: with a chunked request body aiohttp can yield (b"", True)
+        # at every chunk boundary without end, which spun this loop forever on skopeo's uploads.
+        while data := await reader.read():
             writer.keep(data)
             batch.append(data)
             batch_size += len(data)
@@ -94,12 +89,12 @@ async def stream_body(request: web.Request, writer: BlobWriter) -> None:
                     await hashing  # at once when done
                 hashing = loop.run_in_executor(None, _hash_batch, writer.hasher, batch)
                 batch, batch_size = [], 0
-    except _BODY_ERRORS as exc:
-        raise RegistryError(
-            ErrorCode.BLOB_UPLOAD_INVALID, f"request body incomplete: {exc}"
-        ) from None
-    if hashing is not None:
-        await hashing
+        if hashing is not None:
+            await hashing
+    finally:
+        # No await between here and the caller's commit: the bytes move from "receiving" to
+        # stored atomically.
+        reader.close()
     _hash_batch(writer.hasher, batch)
     declared = content_length(request)
     if declared is not None and declared != writer.size:
@@ -118,25 +113,35 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     if declared is not None and declared > limit:
         raise too_large
     body = bytearray()
+    reader = BodyReader(request, upload=False, code=ErrorCode.MANIFEST_INVALID)
     try:
-        async for data in request.content.iter_any():
+        while data := await reader.read():
             body += data
             if len(body) > limit:
                 raise too_large
-    except _BODY_ERRORS as exc:
-        raise RegistryError(ErrorCode.MANIFEST_INVALID, f"request body incomplete: {exc}") from None
+    finally:
+        reader.close()
+    if declared is not None and declared != len(body):
+        raise RegistryError(
+            ErrorCode.MANIFEST_INVALID, f"request body incomplete: got {len(body)} of {declared}"
+        )
     return bytes(body)
 
 
-_CONTENT_RANGE = re.compile(r"^(?:bytes )?(\d+)-(\d+)$")
+# ASCII digits only ([0-9], not \d, which matches every script's digits); the numbers are
+# read with parse_decimal, so a value past int64 is refused without converting it.
+_CONTENT_RANGE = re.compile(r"^(?:bytes )?([0-9]+)-([0-9]+)$")
 
 
 def parse_content_range(value: str) -> tuple[int, int]:
-    """``Content-Range: <start>-<end>`` of a chunk (inclusive); ``RANGE_INVALID`` otherwise."""
+    """``Content-Range: <start>-<end>`` of a chunk (inclusive); ``RANGE_INVALID`` otherwise
+    (416, also for offsets past int64: no upload gets there)."""
     match = _CONTENT_RANGE.match(value.strip())
-    if not match:
-        raise RegistryError(ErrorCode.RANGE_INVALID, f"malformed Content-Range {value!r}")
-    start, end = int(match[1]), int(match[2])
+    first = parse_decimal(match[1]) if match else None
+    last = parse_decimal(match[2]) if match else None
+    if first is None or last is None:
+        raise RegistryError(ErrorCode.RANGE_INVALID, f"malformed Content-Range {value[:80]!r}")
+    start, end = first, last
     if start > end:
         raise RegistryError(
             ErrorCode.RANGE_INVALID, f"Content-Range {value!r} ends before it starts"
@@ -151,7 +156,8 @@ def page_params(
     raw_n = request.query.get("n")
     n = default_n
     if raw_n is not None and raw_n != "":
-        if not raw_n.isdigit() or len(raw_n) > 9:
-            raise RegistryError(ErrorCode.PAGINATION_NUMBER_INVALID, f"n={raw_n!r}")
-        n = int(raw_n)
+        parsed = parse_decimal(raw_n, max_digits=9)
+        if parsed is None:
+            raise RegistryError(ErrorCode.PAGINATION_NUMBER_INVALID, f"n={raw_n[:40]!r}")
+        n = parsed
     return n, request.query.get("last") or None

@@ -136,7 +136,7 @@ async def finish_upload(request: web.Request) -> web.Response:
     try:
         digest = _digest_param(request)
     except RegistryError:
-        store.uploads.pop(upload.id, None)
+        store.drop_upload(upload.id)
         raise
     if upload.size == 0 and Digest.parse(digest).algorithm != upload.hasher.name:
         upload.hasher = Digest.parse(digest).hasher()

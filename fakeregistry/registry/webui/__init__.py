@@ -66,7 +66,6 @@ REFERENCE_DIGEST = "vnd.docker.reference.digest"
 # Config blobs larger than this are not read for the page (real ones are a few KiB).
 CONFIG_READ_LIMIT = 1024 * 1024
 _IMAGE_CONFIGS = frozenset({mt.OCI_CONFIG, mt.DOCKER_CONFIG})
-_NESTING_LIMIT = 8
 
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -194,33 +193,70 @@ def short_digest(digest: str) -> str:
     return f"{algorithm}:{encoded[:12]}…"
 
 
+def _image_size(view: Manifest) -> int:
+    config_size = view.config.size if view.config else 0
+    return config_size + sum(layer.size for layer in view.layers)
+
+
 class _Describer:
-    """Builds the views of one repository from storage (runs on the server loop: atomic)."""
+    """Builds the views of one repository from storage (runs on the server loop: atomic).
+
+    Its work is bounded by the repository's distinct manifests and their entries, whatever
+    the shape of the index graph: each manifest's content size is computed once (memoised by
+    digest, without recursion), so 7 levels of indexes that each list all 8 of the level
+    below cost 57 sizes, not 8**7 paths.
+    """
 
     def __init__(self, storage: Storage, repo: Repository) -> None:
         self.storage = storage
         self.repo = repo
         self.show_referrers = storage.options.referrers
+        self._sizes: dict[str, int | None] = {}
 
     def referrers(self, digest: str) -> int:
         return len(self.repo.referrers.get(digest, {})) if self.show_referrers else 0
 
-    def content_size(self, view: Manifest, depth: int = 0) -> int | None:
+    def content_size(self, view: Manifest) -> int | None:
         """Bytes of the blobs an image references, or of the distinct images under an index
         (None when a child is not in the repository)."""
         if not view.is_index:
-            config_size = view.config.size if view.config else 0
-            return config_size + sum(layer.size for layer in view.layers)
-        if depth >= _NESTING_LIMIT:
-            return None
+            return _image_size(view)
+        return self._children_size(view)
+
+    def _children_size(self, view: Manifest) -> int | None:
         total = 0
-        for child in {c.digest: c for c in view.manifests}.values():
-            stored = self.repo.manifests.get(child.digest)
-            size = self.content_size(stored.view, depth + 1) if stored else None
+        for digest in {child.digest: None for child in view.manifests}:
+            size = self._size_of(digest)
             if size is None:
                 return None
             total += size
         return total
+
+    def _size_of(self, digest: str) -> int | None:
+        """:meth:`content_size` of manifest ``digest`` of the repository, memoised; an
+        explicit stack instead of recursion, so no chain of indexes is too deep."""
+        sizes = self._sizes
+        stack = [digest]
+        expanded: set[str] = set()
+        while stack:
+            current = stack[-1]
+            if current in sizes:
+                stack.pop()
+                continue
+            stored = self.repo.manifests.get(current)
+            if stored is None or not stored.view.is_index:
+                sizes[current] = None if stored is None else _image_size(stored.view)
+                stack.pop()
+                continue
+            pending = [c.digest for c in stored.view.manifests if c.digest not in sizes]
+            if pending and current not in expanded:
+                expanded.add(current)
+                stack.extend(pending)
+                continue
+            # Children done (or, impossibly for content-addressed manifests, a cycle).
+            sizes[current] = None if pending else self._children_size(stored.view)
+            stack.pop()
+        return sizes[digest]
 
     def config_platform(self, config: Descriptor) -> tuple[PlatformView | None, Note | None]:
         """The platform an image's config blob names, or a note saying why there is none."""
@@ -434,7 +470,9 @@ _TEMPLATES = _environment()
 def _render(template: str, status: int = 200, **context: Any) -> web.Response:
     body = _TEMPLATES.get_template(template).render(**context)
     return web.Response(
-        text=body,
+        # A stored JSON string may hold a lone surrogate ("\ud800" is valid JSON), which
+        # UTF-8 cannot encode: it is shown escaped, as \ud800, instead of failing the page.
+        body=body.encode("utf-8", "backslashreplace"),
         status=status,
         content_type="text/html",
         charset="utf-8",
@@ -468,6 +506,7 @@ async def get_index_page(request: web.Request) -> web.Response:
         host=request.host,
         repositories=repositories,
         tag_count=sum(len(r.tags) for r in repositories),
+        usage=storage.usage(),
     )
 
 
@@ -479,9 +518,10 @@ async def get_repository_page(request: web.Request) -> web.Response:
     view = describe_repository(
         storage, name, with_untagged=True, on_error=request.app.get(ON_ERROR)
     )
+    usage = storage.usage()
     if view is None:
-        return _render("missing.html", status=404, host=request.host, name=name)
-    return _render("repository.html", host=request.host, repository=view)
+        return _render("missing.html", status=404, host=request.host, name=name, usage=usage)
+    return _render("repository.html", host=request.host, repository=view, usage=usage)
 
 
 def add_web_ui(app: web.Application) -> None:

@@ -1,0 +1,158 @@
+"""The connection layer of our own servers: what aiohttp answers before the app sees a request.
+
+aiohttp parses the request line, headers and body framing itself, and answers what it cannot
+parse with a text/plain 400 that no middleware sees. :class:`RegistryRunner` (used by
+:class:`~fakeregistry.registry.server.RegistryServer`,
+:class:`~fakeregistry.registry.server.AsyncRegistryServer` and ``fakeregistry serve``) serves
+an application with a request handler that changes three things, and leaves everything else to
+aiohttp:
+
+- **JSON errors.** Protocol errors (a bad request line, ``Content-Length: -1``, an odd
+  ``Transfer-Encoding``, over-long lines, too many headers, raw bytes aiohttp refuses) are
+  answered with the spec's error envelope (``REQUEST_INVALID``), and the connection is closed
+  as aiohttp does.
+- **Complete requests first.** aiohttp's C parser drops every request it parsed from a piece
+  of data when a later part of that same piece is malformed (a request followed by junk in one
+  TCP segment was never answered). Data is fed to the parser in pieces that end after each
+  header block, so what was complete is queued before the error is found, and answered
+  before the error is.
+- **Framing errors end the body.** When the C parser finds a broken chunked framing after the
+  first chunk, it forgets the body without telling the handler reading it, which then waited
+  forever. The handler's body is now failed at once (``RequestPayloadError``), so the request
+  is answered 400 and the connection closed.
+
+It also turns aiohttp's request-body decompression off: bodies are kept exactly as sent
+(:mod:`fakeregistry.registry.http.bodies` refuses a ``Content-Encoding``).
+
+This reaches into aiohttp internals (the handler's message queue, the class its server
+creates); tests/test_attack_framing.py holds each behaviour so an aiohttp upgrade that
+changes them fails loudly. An application run by another runner (aiohttp's test utilities)
+keeps aiohttp's own behaviour there; docs/hardening.md lists what differs.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+from aiohttp.http_parser import RawRequestMessage
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
+
+from fakeregistry.registry.http.middleware import API_VERSION_HEADER
+from fakeregistry.rules.errors import ErrorCode, RegistryError, error_body
+
+__all__ = ["RegistryRunner", "close_without_lingering", "split_after_heads"]
+
+log = logging.getLogger("fakeregistry")
+
+_HEAD_END = b"\r\n\r\n"
+# Pipelined requests rarely come more than a few to a segment; past this many pieces the rest
+# of the data is fed in one (a body full of blank CRLF lines is not split into thousands).
+_MAX_PIECES = 16
+
+
+def split_after_heads(data: bytes) -> list[bytes]:
+    """``data`` cut after each ``CRLF CRLF`` (at most :data:`_MAX_PIECES` pieces)."""
+    end = data.find(_HEAD_END)
+    if end < 0 or end + len(_HEAD_END) == len(data):
+        return [data]
+    pieces: list[bytes] = []
+    start = 0
+    while end >= 0 and len(pieces) < _MAX_PIECES - 1:
+        pieces.append(data[start : end + len(_HEAD_END)])
+        start = end + len(_HEAD_END)
+        end = data.find(_HEAD_END, start)
+    if start < len(data):
+        pieces.append(data[start:])
+    return pieces
+
+
+def close_without_lingering(request: web.Request) -> None:
+    """Once this request is answered, close its connection at once: do not read on (and
+    throw away) the rest of a body that was refused or stalled, as aiohttp otherwise does for
+    up to 10 s. Pair it with ``Connection: close`` on the answer."""
+    protocol = request.protocol
+    if isinstance(protocol, RequestHandler):
+        protocol._lingering_time = 0.0
+
+
+class _Handler(RequestHandler):
+    __slots__ = ()  # same layout as RequestHandler: instances are re-classed, not built
+
+    def data_received(self, data: bytes) -> None:
+        for piece in split_after_heads(data):
+            queued = len(self._messages)
+            super().data_received(piece)
+            if self._parse_failed(queued):
+                self._fail_bodies()
+                return  # the parser is broken now; the connection closes after the answer
+            if self._force_close or self._close:
+                return
+
+    def _parse_failed(self, queued: int) -> bool:
+        return any(
+            not isinstance(message, RawRequestMessage)
+            for message, _ in list(self._messages)[queued:]
+        )
+
+    def _fail_bodies(self) -> None:
+        """Fail every body still being received: the parser will never finish it."""
+        error = web.RequestPayloadError("the request body's framing is broken")
+        payloads = [payload for message, payload in self._messages if message is not None]
+        current = self._current_request
+        if current is not None:
+            payloads.append(current.content)
+        for payload in payloads:
+            if not payload.is_eof() and payload.exception() is None:
+                payload.set_exception(error)
+                # Close after the answer without aiohttp's "lingering" read of the rest of the
+                # body, which would meet the error just set and log it as unhandled.
+                self._lingering_time = 0.0
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if request.writer.output_size > 0:
+            raise ConnectionError("response already started; cannot send an error")
+        if status >= 500:
+            log.error("error handling request", exc_info=exc)
+        else:
+            log.debug("malformed request: %s", exc)
+        code = ErrorCode.UNKNOWN if status >= 500 else ErrorCode.REQUEST_INVALID
+        detail = " ".join(str(exc or message or "").split())[:300] or None
+        response = web.Response(
+            status=status,
+            body=error_body(RegistryError(code, detail, status=status)),
+            content_type="application/json",
+            headers=API_VERSION_HEADER,
+        )
+        response.force_close()
+        return response
+
+
+class _Server(web.Server):
+    def __call__(self) -> RequestHandler:
+        handler = super().__call__()
+        handler.__class__ = _Handler
+        return handler
+
+
+class RegistryRunner(web.AppRunner):
+    """An :class:`aiohttp.web.AppRunner` whose connections answer protocol errors in JSON,
+    answer complete requests before junk that follows them, end broken bodies at once, and
+    never decompress request bodies."""
+
+    def __init__(self, app: web.Application, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_decompress", False)
+        super().__init__(app, **kwargs)
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = _Server
+        return server
