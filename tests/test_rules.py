@@ -7,6 +7,7 @@ import pytest
 from fakeregistry.registry.storage import Blob, BlobWriter
 from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.digest import Digest, DigestError, compute
+from fakeregistry.rules.errors import ErrorCode, RegistryError
 from fakeregistry.rules.reference import (
     ImageReference,
     ImageReferenceError,
@@ -188,3 +189,41 @@ def test_image_reference_invalid(text: str) -> None:
 )
 def test_accepted_types(headers: list[str], expected: set[str]) -> None:
     assert mt.accepted_types(headers) == expected
+
+
+# -- one root for the errors the library raises on purpose ------------------------------------
+
+
+def _error_classes() -> list[type[BaseException]]:
+    from fakeregistry.client import RegistryClientError
+    from fakeregistry.engine.pull import PullError
+    from fakeregistry.engine.selection import NoMatchingManifest
+    from fakeregistry.platforms.platform import PlatformError
+    from fakeregistry.rules.digest import DigestError
+    from fakeregistry.rules.errors import FeatureUnavailable, RegistryError
+    from fakeregistry.rules.reference import ImageReferenceError
+    from fakeregistry.tools.manifesttool import ManifestToolError
+    from fakeregistry.tools.seed import SeedError
+    from fakeregistry.trust.errors import TrustError
+
+    return [
+        RegistryError, FeatureUnavailable, RegistryClientError, PullError, NoMatchingManifest,
+        PlatformError, DigestError, ImageReferenceError, ManifestToolError, SeedError, TrustError,
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("error", _error_classes(), ids=lambda e: e.__name__)
+def test_every_library_error_shares_one_root(error: type[BaseException]) -> None:
+    from fakeregistry.rules.errors import FakeRegistryError
+
+    assert issubclass(error, FakeRegistryError)
+
+
+@pytest.mark.parametrize("code", list(ErrorCode), ids=str)
+def test_error_table_row(code: ErrorCode) -> None:
+    """Each code is one row: wire value, a 4xx/5xx status and the spec's message."""
+    assert code.value == code.name
+    assert 400 <= code.status < 600
+    assert code.message
+    assert code.message == code.message.strip()
+    assert RegistryError(code).status == code.status

@@ -52,7 +52,7 @@ from yarl import URL
 
 from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.digest import DEFAULT_ALGORITHM, Digest, DigestError, compute
-from fakeregistry.rules.errors import RegistryError
+from fakeregistry.rules.errors import FakeRegistryError, RegistryError
 from fakeregistry.rules.model import Descriptor
 from fakeregistry.rules.reference import DEFAULT_REGISTRY, ImageReference, ImageReferenceError
 
@@ -108,7 +108,7 @@ RepositoryLike = ImageReference | str
 # -- errors ------------------------------------------------------------------------------------
 
 
-class RegistryClientError(Exception):
+class RegistryClientError(FakeRegistryError):
     """Anything the client could not do; the message is one readable line."""
 
 

@@ -73,6 +73,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fakeregistry.platforms.platform import Platform, go_quote, normalize_arch, normalize_os
+from fakeregistry.rules.errors import FakeRegistryError
 
 __all__ = [
     "ATTESTATION_ANNOTATION",
@@ -186,7 +187,7 @@ class Selection:
         return self.chosen.platform
 
 
-class NoMatchingManifest(Exception):
+class NoMatchingManifest(FakeRegistryError):
     """No entry of the index suits the engine; ``str(exc)`` is the engine's own message.
 
     ``messages`` holds the texts other versions or front-ends of the same engine print (e.g.

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from fakeregistry.platforms import cpuinfo as _cpuinfo
+from fakeregistry.rules.errors import FakeRegistryError
 
 __all__ = [
     "KNOWN_ARCHITECTURES",
@@ -46,7 +47,7 @@ __all__ = [
 ]
 
 
-class PlatformError(ValueError):
+class PlatformError(FakeRegistryError, ValueError):
     """A platform specifier or platform object that containerd would reject.
 
     The message is containerd's own, e.g. ``"linux/arm/v7/x": cannot parse platform

@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from fakeregistry.rules.errors import FakeRegistryError
+
 __all__ = [
     "ALGORITHMS",
     "DEFAULT_ALGORITHM",
@@ -42,7 +44,7 @@ _GRAMMAR = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
 _HEX = re.compile(r"^[a-f0-9]+$")
 
 
-class DigestError(ValueError):
+class DigestError(FakeRegistryError, ValueError):
     """A string that is not a digest this registry can verify."""
 
 

@@ -22,6 +22,7 @@ import json
 import re
 from typing import Any, TypeGuard
 
+from fakeregistry.rules.errors import FakeRegistryError
 from fakeregistry.rules.numbers import INT64_MAX
 
 __all__ = ["MAX_DEPTH", "JSONTextError", "is_int64", "loads"]
@@ -36,7 +37,7 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
 
 
-class JSONTextError(ValueError):
+class JSONTextError(FakeRegistryError, ValueError):
     """The text is not JSON Go's decoder would read (the message says why)."""
 
 

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from fakeregistry.rules.digest import Digest, DigestError
+from fakeregistry.rules.errors import FakeRegistryError
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -35,7 +36,7 @@ _SPARSE_NAME = re.compile(r"^[^/\s?#]+(?:/[^/\s?#]+)*$")
 _SPARSE_TAG = re.compile(r"^[^/\s?#:]{1,255}$")
 
 
-class ImageReferenceError(ValueError):
+class ImageReferenceError(FakeRegistryError, ValueError):
     """An image reference, repository name or tag that does not follow the grammar.
 
     (Named so, not ``ReferenceError``, which would shadow the builtin of weak references.)

@@ -68,7 +68,7 @@ from fakeregistry.client.connection import Connection, connect, sync_twin
 from fakeregistry.platforms.platform import Platform, PlatformError, go_quote
 from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.digest import compute
-from fakeregistry.rules.errors import RegistryError
+from fakeregistry.rules.errors import FakeRegistryError, RegistryError
 from fakeregistry.rules.model import Descriptor
 from fakeregistry.rules.reference import ImageReference, ImageReferenceError, is_valid_tag
 from fakeregistry.trust.keys import load_public_keys
@@ -216,7 +216,7 @@ def _suggest_variant(os: str, architecture: str, variant: str) -> str | None:
 # -- errors -----------------------------------------------------------------------------------
 
 
-class ManifestToolError(Exception):
+class ManifestToolError(FakeRegistryError):
     """A push or inspect that cannot be done; the message is one readable line that names
     the member (``spec.yaml:12: manifests[2] …``) and says why."""
 

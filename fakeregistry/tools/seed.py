@@ -27,7 +27,7 @@ from fakeregistry.platforms.platform import Platform, PlatformError
 from fakeregistry.registry.storage import BlobWriter, Storage
 from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.digest import Digest, DigestError, compute
-from fakeregistry.rules.errors import RegistryError
+from fakeregistry.rules.errors import FakeRegistryError, RegistryError
 from fakeregistry.rules.reference import DEFAULT_TAG, is_valid_repository, is_valid_tag
 from fakeregistry.tools.builder import BuiltBlob, Image, Index, build_image, build_index
 
@@ -49,7 +49,7 @@ REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name"
 DEFAULT_SEED_PLATFORM = "linux/amd64"
 
 
-class SeedError(ValueError):
+class SeedError(FakeRegistryError, ValueError):
     """Content that cannot be seeded; the message is one line a user can act on."""
 
 

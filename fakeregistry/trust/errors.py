@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from fakeregistry.rules.errors import FakeRegistryError
+
 __all__ = ["InvalidSignature", "KeyFileError", "PolicyError", "PolicyRejected", "TrustError"]
 
 
-class TrustError(Exception):
+class TrustError(FakeRegistryError):
     """Anything signing or verification could not do."""
 
 
