@@ -13,7 +13,7 @@ import httpx
 
 from fakeregistry import RegistryOptions, RegistryServer
 from fakeregistry.registry.auth import AccessPolicy, AccessRule, AuthConfig, AuthMode, Users
-from tests.test_serve_seed import serve
+from tests.serve import serve
 
 USER, PASSWORD = "alice", "alice-pw"
 BODY_TIMEOUT = 2.0

@@ -21,7 +21,7 @@ from fakeregistry.registry.app import create_app
 from fakeregistry.registry.storage import BlobWriter, Storage
 from fakeregistry.rules import mediatypes as mt
 from tests.content import Pushed, canonical, digest_of, push_blob, push_image, push_index
-from tests.test_serve_seed import serve
+from tests.serve import serve
 
 REPO = "fan/out"
 

@@ -22,7 +22,6 @@ from fakeregistry.rules import mediatypes as mt
 from fakeregistry.tools.manifesttool import VARIANT_RULE, inspect_sync
 from tests.conftest import require_tool
 from tests.distribution import Distribution, run_distribution
-from tests.interop.test_skopeo import Skopeo
 from tests.manifest_specs import (
     TALK_MEMBERS,
     TALK_TARGET,
@@ -32,6 +31,7 @@ from tests.manifest_specs import (
     upload,
     upload_members,
 )
+from tests.skopeo import Skopeo
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

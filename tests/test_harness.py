@@ -290,7 +290,7 @@ def test_marker_token_auth_with_anonymous_pull(fake_registry: FakeRegistry) -> N
 @pytest.mark.fake_registry(tls=True, auth="token", users={"bob": "hunter2"})
 def test_marker_tls_token_with_skopeo(fake_registry: FakeRegistry, tmp_path: Path) -> None:
     from tests.conftest import require_tool
-    from tests.interop.test_skopeo import Skopeo
+    from tests.skopeo import Skopeo
 
     skopeo = Skopeo(require_tool("skopeo"), tmp_path / "skopeo", {fake_registry.host})
     layout = write_index(tmp_path / "layout", tag="v1")

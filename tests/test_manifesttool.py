@@ -46,7 +46,6 @@ from fakeregistry.tools.manifesttool import (
 )
 from tests.conftest import RegistryFactory, require_tool
 from tests.distribution import Distribution, run_distribution
-from tests.interop.test_skopeo import Skopeo
 from tests.manifest_specs import (
     RELEASE_MEMBERS,
     RELEASE_TARGET,
@@ -63,6 +62,7 @@ from tests.manifest_specs import (
     upload,
     upload_members,
 )
+from tests.skopeo import Skopeo
 
 # -- the platform rules ------------------------------------------------------------------------
 

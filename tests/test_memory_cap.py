@@ -182,7 +182,7 @@ def test_concurrent_bodies_count_while_they_arrive() -> None:
 
 
 def test_page_shows_usage() -> None:
-    from tests.test_serve_seed import serve
+    from tests.serve import serve
 
     with serve("--max-bytes", "5000") as url:
         page = httpx.get(url)

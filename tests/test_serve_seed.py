@@ -5,12 +5,10 @@ content is there before the "Serving on" line, and every mistake is one line and
 from __future__ import annotations
 
 import json
-import re
 import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -21,34 +19,9 @@ from fakeregistry.rules import mediatypes as mt
 from fakeregistry.tools.builder import Image, Index
 from fakeregistry.tools.seed import ImageSeed, SeedError
 from tests.oci_layout import write_image, write_index
+from tests.serve import serve
 
 OCI_ACCEPT = {"Accept": f"{mt.OCI_INDEX}, {mt.OCI_MANIFEST}"}
-
-
-@contextmanager
-def serve(*args: str, quiet: bool = True, stderr: list[str] | None = None) -> Iterator[str]:
-    """Run ``fakeregistry serve --port 0 ARGS`` and yield its URL (``http://127.0.0.1:PORT/``);
-    stop it with SIGTERM afterwards. Its stderr goes to ``stderr`` when given."""
-    command = [sys.executable, "-m", "fakeregistry", "serve", "--port", "0", *args]
-    if quiet:
-        command.append("--quiet")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    match = re.fullmatch(r"Serving on (http://127\.0\.0\.1:\d+/)\n", first)
-    if match is None:
-        process.kill()
-        _, err = process.communicate(timeout=10)
-        pytest.fail(f"serve did not start: {first!r} {err}")
-    try:
-        yield match[1]
-    finally:
-        process.terminate()
-        _, err = process.communicate(timeout=10)
-        assert "Traceback" not in err
-        if stderr is not None:
-            stderr.extend(err.splitlines())
-    assert process.returncode == 0
 
 
 def get_manifest(url: str, repository: str, reference: str) -> httpx.Response:

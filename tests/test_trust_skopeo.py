@@ -21,7 +21,7 @@ import pytest
 from fakeregistry import FakeRegistry
 from fakeregistry.trust import PolicyRejected
 from tests.conftest import require_tool
-from tests.interop.test_skopeo import Skopeo
+from tests.skopeo import Skopeo
 
 pytestmark = pytest.mark.interop
 

@@ -33,7 +33,7 @@ from fakeregistry.rules.digest import compute
 from fakeregistry.tools.builder import Image, build_artifact, build_image, build_index
 from fakeregistry.tools.seed import StorageTarget, push_tree
 from tests.conftest import require_tool
-from tests.test_serve_seed import serve
+from tests.serve import serve
 
 # -- reading the page ---------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ import pytest
 
 from fakeregistry import RegistryServer
 from fakeregistry.registry.auth import AuthConfig, Users
-from tests.interop.test_oras_suite import EXCLUDED, NOT_INHERITED, _oras_suite
+from tests.interop.oras_suite import EXCLUDED, NOT_INHERITED, oras_suite
 
 pytestmark = pytest.mark.interop
 
@@ -50,7 +50,7 @@ def secure_registry() -> Iterator[RegistryServer]:
 
 def test_oras_suite_auth_mode(secure_registry: RegistryServer, tmp_path: Path) -> None:
     root = tmp_path / "oras-suite"
-    shutil.copytree(_oras_suite(), root / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(oras_suite(), root / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     (root / "pytest.ini").write_text(
         "[pytest]\nmarkers =\n    with_auth(enabled): needs a registry with or without auth\n"
     )

@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_tool
-from tests.interop.test_skopeo import Skopeo
 from tests.oci_layout import LayoutImage, read_blob, tagged, write_image, write_index
+from tests.skopeo import Skopeo
 
 pytestmark = pytest.mark.interop
 
