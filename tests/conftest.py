@@ -14,6 +14,10 @@ from fakeregistry import RegistryOptions, RegistryServer
 
 pytest_plugins = ["pytester"]
 
+# --doctest-modules imports every module under tests/; this one patches oras when imported, so
+# only the oras suite's own subprocess may load it (tests/interop/test_oras_suite.py).
+collect_ignore = ["interop/oras_suite_plugin.py"]
+
 RegistryFactory = Callable[..., RegistryServer]
 
 # In CI every external client is installed, so a test that would skip for a missing client
