@@ -1,4 +1,4 @@
-"""The registry's HTTP API, one row per behaviour of shared/reference/REGISTRY.md.
+"""The registry's HTTP API, one row per behaviour of docs/registry-behaviour.md.
 
 Every row runs against a fresh registry: ``setup`` pushes what the row needs over HTTP and
 returns names for the values it made (digests, upload paths), which the request and the

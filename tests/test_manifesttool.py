@@ -66,7 +66,7 @@ from tests.skopeo import Skopeo
 
 # -- the platform rules ------------------------------------------------------------------------
 
-# manifest-tool's os_test.go, plus the cases PLATFORMS.md A11 lists.
+# manifest-tool's os_test.go, plus the cases docs/platform-rules.md A11 lists.
 VALID = {
     True: [
         "darwin/amd64", "darwin/arm64", "dragonfly/amd64", "freebsd/386", "freebsd/amd64",
@@ -391,7 +391,7 @@ def test_serialize_list_is_byte_exact(
     length: int,
     digest: str,
 ) -> None:
-    """The byte-exact vectors of PLATFORMS.md A11, generated with manifest-tool's Go types."""
+    """The byte-exact vectors of docs/platform-rules.md A11, generated with manifest-tool's Go types."""
     body = serialize_list(entries, "oci" if list_type == "oci" else "docker", annotations)
     assert len(body) == length
     assert hashlib.sha256(body).hexdigest() == digest
