@@ -391,7 +391,7 @@ def test_serialize_list_is_byte_exact(
     length: int,
     digest: str,
 ) -> None:
-    """The byte-exact vectors of docs/platform-rules.md A11, generated with manifest-tool's Go types."""
+    """The byte-exact vectors of docs/platform-rules.md A11, made with manifest-tool's Go types."""
     body = serialize_list(entries, "oci" if list_type == "oci" else "docker", annotations)
     assert len(body) == length
     assert hashlib.sha256(body).hexdigest() == digest
