@@ -27,7 +27,7 @@ from fakeregistry.registry.requestlog import RecordedRequest, RequestLog
 from fakeregistry.registry.server import RegistryServer
 from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.errors import FeatureUnavailable
-from fakeregistry.rules.reference import ImageReference
+from fakeregistry.rules.reference import ImageReference, split_reference
 from fakeregistry.tools.builder import (
     BuiltBlob,
     Image,
@@ -166,16 +166,10 @@ class FakeRegistry:
         prefixed = ref.startswith(self.host + "/")
         if prefixed:
             ref = ref[len(self.host) + 1 :]
-        name, reference = ref, None
-        if "@" in ref:
-            name, _, reference = ref.partition("@")
-        else:
-            head, colon, tail = ref.rpartition(":")
-            if colon and "/" not in tail:
-                name, reference = head, tail
+        name, tag, digest = split_reference(ref)
         if not name:
             raise ValueError(f"not a reference on this registry: {ref!r}")
-        return (name if prefixed else self.repository(name)), reference
+        return (name if prefixed else self.repository(name)), digest or tag
 
     # -- running -----------------------------------------------------------------------------
 
