@@ -472,6 +472,49 @@ async def test_tags_pagination_follows_link(
     ]
 
 
+@pytest.mark.parametrize(
+    ("link", "expected"),
+    [
+        pytest.param(
+            '</v2/app/tags/list?last=a&n=1>; rel="next"',
+            "/v2/app/tags/list?last=a&n=1",
+            id="relative",
+        ),
+        pytest.param(
+            "<{base}/v2/app/tags/list?last=a&n=1>; rel=next",
+            "/v2/app/tags/list?last=a&n=1",
+            id="absolute-unquoted-rel",
+        ),
+        pytest.param('<?last=a&n=1>; rel="next"', "/v2/app/tags/list?last=a&n=1", id="query-only"),
+        pytest.param('</v2/app/tags/list?last=a>; rel="prev"', None, id="not-next"),
+    ],
+)
+async def test_link_next_relative_and_absolute(link: str, expected: str | None) -> None:
+    """The next page is the ``Link`` with ``rel="next"``, resolved against the page's URL."""
+    pages = iter([["a"], ["b"]])
+    requested: list[str] = []
+
+    async def tags(request: web.Request) -> web.Response:
+        requested.append(request.path_qs)
+        headers = {"Link": link.format(base=str(server.make_url("")).rstrip("/"))}
+        return web.json_response({"name": "app", "tags": next(pages)}, headers=headers)
+
+    app = web.Application()
+    app.router.add_get("/v2/app/tags/list", tags)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with RegistryClient() as client:
+            found = await client.list_tags(f"127.0.0.1:{server.port}/app", page_size=1)
+    finally:
+        await server.close()
+    if expected is None:
+        assert (found, requested) == (["a"], ["/v2/app/tags/list?n=1"])
+    else:
+        assert found == ["a", "b"]
+        assert requested == ["/v2/app/tags/list?n=1", expected]
+
+
 async def test_catalog_pagination(
     registry: RegistryServer, client: RegistryClient, http: httpx.Client
 ) -> None:

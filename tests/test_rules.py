@@ -13,7 +13,9 @@ from fakeregistry.rules.reference import (
     ImageReferenceError,
     is_valid_repository,
     is_valid_tag,
+    split_reference,
 )
+from fakeregistry.rules.scope import Scope, ScopeError, covers, merge_scopes, parse_scopes
 
 HEX64 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -172,6 +174,58 @@ def test_image_reference(text: str, expected: str) -> None:
 def test_image_reference_invalid(text: str) -> None:
     with pytest.raises(ImageReferenceError):
         ImageReference.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("app", ("app", None, None), id="name"),
+        pytest.param("team/app:1.0", ("team/app", "1.0", None), id="tag"),
+        pytest.param("localhost:5000/app", ("localhost:5000/app", None, None), id="port-not-tag"),
+        pytest.param(
+            "localhost:5000/app:v1", ("localhost:5000/app", "v1", None), id="port-and-tag"
+        ),
+        pytest.param("app@sha256:abc", ("app", None, "sha256:abc"), id="digest"),
+        pytest.param("app:1@sha256:abc", ("app", "1", "sha256:abc"), id="tag-and-digest"),
+        pytest.param("app:", ("app", "", None), id="empty-tag"),
+        pytest.param("", ("", None, None), id="empty"),
+    ],
+)
+def test_split_reference(text: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert split_reference(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("repository:a/b:push,pull", "repository:a/b:pull,push", id="ordered"),
+        pytest.param("repository:a:pull,pull,", "repository:a:pull", id="repeats-and-empty"),
+        pytest.param("repository:host:5000/a:pull", "repository:host:5000/a:pull", id="port"),
+        pytest.param("registry:catalog:*", "registry:catalog:*", id="catalog"),
+        pytest.param("repository(plugin):a:pull", "repository(plugin):a:pull", id="class"),
+        pytest.param("repository:a:", "repository:a:", id="no-actions"),
+    ],
+)
+def test_scope_parse_and_format(text: str, expected: str) -> None:
+    scope = Scope.parse(text)
+    assert str(scope) == expected
+    assert Scope.parse(str(scope)) == scope
+
+
+@pytest.mark.parametrize("text", ["", "repository", "repository:a", ":a:pull"])
+def test_scope_invalid(text: str) -> None:
+    with pytest.raises(ScopeError):
+        Scope.parse(text)
+
+
+def test_scope_merge_parse_and_covers() -> None:
+    found = parse_scopes(["repository:b:pull repository:a:push", "junk", "repository:a:pull"])
+    merged = merge_scopes(found)
+    assert [str(s) for s in merged] == ["repository:a:pull,push", "repository:b:pull"]
+    assert covers(merged, [Scope.repository("a", "push"), Scope.repository("b", "pull")])
+    assert not covers(merged, [Scope.repository("b", "push")])
+    assert not covers([Scope.repository("c", "*")], [Scope.repository("c", "pull")])
+    assert covers([Scope.repository("c", "*")], [Scope.repository("c", "pull")], wildcard=True)
 
 
 @pytest.mark.parametrize(

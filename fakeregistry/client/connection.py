@@ -1,7 +1,7 @@
 """How the tools reach a registry: one *connection* argument that pull, manifest-tool, signing,
 the harness and the CLI all take, and their synchronous twins.
 
-A connection is either a :class:`~fakeregistry.client.client.HostConfig` (plain HTTP, TLS
+A connection is either a :class:`~fakeregistry.client.config.HostConfig` (plain HTTP, TLS
 verification, CA file, credentials) that applies to the reference's registry, or a
 :class:`~fakeregistry.client.client.RegistryClient` to use as it is (it is not closed, so one
 client can serve many calls and keep its tokens). ``None`` means ``HostConfig()``: plain HTTP
@@ -15,7 +15,8 @@ import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import ParamSpec, TypeAlias, TypeVar
 
-from fakeregistry.client.client import HostConfig, RegistryClient
+from fakeregistry.client.client import RegistryClient
+from fakeregistry.client.config import HostConfig
 from fakeregistry.runtime.loopthread import run_in_fresh_loop
 
 __all__ = ["Connection", "connect", "sync_twin"]

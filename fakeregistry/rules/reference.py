@@ -25,6 +25,7 @@ __all__ = [
     "ImageReferenceError",
     "is_valid_repository",
     "is_valid_tag",
+    "split_reference",
 ]
 
 MAX_NAME_LENGTH = 255
@@ -65,6 +66,23 @@ def is_valid_tag(tag: str, *, strict: bool = True) -> bool:
     return bool((_TAG if strict else _SPARSE_TAG).match(tag))
 
 
+def split_reference(text: str) -> tuple[str, str | None, str | None]:
+    """``(name, tag, digest)`` of ``name[:tag][@digest]``, split as Docker splits it and
+    neither checked nor normalised: the tag is what follows the last colon after the last
+    slash, so a registry's port is not a tag. Tag and digest are None when absent.
+
+    >>> split_reference("team/app:1.0"), split_reference("localhost:5000/app")
+    (('team/app', '1.0', None), ('localhost:5000/app', None, None))
+    >>> split_reference("app:1@sha256:abc")
+    ('app', '1', 'sha256:abc')
+    """
+    remainder, at, digest = text.partition("@")
+    name, colon, tag = remainder.rpartition(":")
+    if not colon or "/" in tag:
+        return remainder, None, digest if at else None
+    return name, tag, digest if at else None
+
+
 DEFAULT_REGISTRY = "docker.io"
 _LEGACY_REGISTRIES = {"index.docker.io", "registry-1.docker.io"}
 DEFAULT_TAG = "latest"
@@ -93,20 +111,14 @@ class ImageReference:
         has a ``.`` or ``:`` or is ``localhost`` (Docker's rule)."""
         if not text or text != text.strip():
             raise ImageReferenceError(f"invalid reference format: {text!r}")
-        remainder, digest = text, None
-        if "@" in remainder:
-            remainder, _, digest = remainder.partition("@")
+        remainder, tag, digest = split_reference(text)
+        if digest is not None:
             try:
                 Digest.parse(digest)
             except DigestError as exc:
                 raise ImageReferenceError(f"invalid reference format: {exc}") from None
-        tag = None
-        slash = remainder.rfind("/")
-        colon = remainder.rfind(":")
-        if colon > slash:
-            remainder, tag = remainder[:colon], remainder[colon + 1 :]
-            if not is_valid_tag(tag):
-                raise ImageReferenceError(f"invalid reference format: invalid tag {tag!r}")
+        if tag is not None and not is_valid_tag(tag):
+            raise ImageReferenceError(f"invalid reference format: invalid tag {tag!r}")
         first, sep, rest = remainder.partition("/")
         if sep and ("." in first or ":" in first or first == "localhost"):
             registry, path = first, rest

@@ -14,10 +14,12 @@ awaitable twin named with an ``a`` prefix (``apush_image``) that never blocks th
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import ssl
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from fakeregistry.client import HostConfig, RegistryClient
 from fakeregistry.engine.pull import PullResult, pull, pull_sync
@@ -27,7 +29,7 @@ from fakeregistry.registry.requestlog import RecordedRequest, RequestLog
 from fakeregistry.registry.server import RegistryServer
 from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.errors import FeatureUnavailable
-from fakeregistry.rules.reference import ImageReference
+from fakeregistry.rules.reference import ImageReference, split_reference
 from fakeregistry.tools.builder import (
     BuiltBlob,
     Image,
@@ -45,6 +47,9 @@ from fakeregistry.trust.sign import SignFormat, SignResult, sign, sign_sync
 __all__ = ["FakeRegistry", "FeatureUnavailable", "Target"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+BuiltT = TypeVar("BuiltT", bound="Image | Index")
+_COROUTINE_OF = "Coroutine[Any, Any, "
 
 
 class Target(Protocol):
@@ -85,6 +90,38 @@ class ClientTarget:
 
     async def get_blob(self, repository: str, digest: str) -> bytes:
         return await self.client.get_blob(self._ref(repository), digest)
+
+
+def _twins(
+    core: Callable[Concatenate[FakeRegistry, P], Coroutine[Any, Any, T]],
+) -> tuple[
+    Callable[Concatenate[FakeRegistry, P], T],
+    Callable[Concatenate[FakeRegistry, P], Coroutine[Any, Any, T]],
+]:
+    """A builder and its awaitable twin from one *core*: a method (``_push_image``) that
+    builds at once and returns the coroutine that pushes. The builder (``push_image``) runs
+    that coroutine on the registry's loop and waits; the twin (``apush_image``) awaits it
+    there from the caller's loop. Both keep *core*'s parameters and docstring."""
+    name = core.__name__.lstrip("_")
+
+    @functools.wraps(core)
+    def builder(self: FakeRegistry, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._run(core(self, *args, **kwargs))
+
+    @functools.wraps(core)
+    async def awaitable(self: FakeRegistry, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self._arun(core(self, *args, **kwargs))
+
+    for method, method_name in ((builder, name), (awaitable, f"a{name}")):
+        method.__name__ = method_name
+        method.__qualname__ = f"FakeRegistry.{method_name}"
+    # Both return what the coroutine does (the core's annotation says "Coroutine[...]").
+    signature = inspect.signature(core)
+    returned = str(signature.return_annotation)
+    if returned.startswith(_COROUTINE_OF) and returned.endswith("]"):
+        signature = signature.replace(return_annotation=returned[len(_COROUTINE_OF) : -1])
+    builder.__signature__ = awaitable.__signature__ = signature  # type: ignore[attr-defined]
+    return builder, awaitable
 
 
 class FakeRegistry:
@@ -166,16 +203,10 @@ class FakeRegistry:
         prefixed = ref.startswith(self.host + "/")
         if prefixed:
             ref = ref[len(self.host) + 1 :]
-        name, reference = ref, None
-        if "@" in ref:
-            name, _, reference = ref.partition("@")
-        else:
-            head, colon, tail = ref.rpartition(":")
-            if colon and "/" not in tail:
-                name, reference = head, tail
+        name, tag, digest = split_reference(ref)
         if not name:
             raise ValueError(f"not a reference on this registry: {ref!r}")
-        return (name if prefixed else self.repository(name)), reference
+        return (name if prefixed else self.repository(name)), digest or tag
 
     # -- running -----------------------------------------------------------------------------
 
@@ -192,19 +223,15 @@ class FakeRegistry:
     async def _push_tree(self, repository: str, reference: str | None, item: Image | Index) -> None:
         await push_tree(self._target, repository, reference, item)
 
-    def push_blob(self, repository: str, data: bytes) -> BuiltBlob:
+    async def _push_blob(self, repository: str, data: bytes) -> BuiltBlob:
         """Push ``data`` as a blob of ``repository``; returns its digest and size."""
-        return self._run(self._apush_blob(repository, data))
-
-    async def apush_blob(self, repository: str, data: bytes) -> BuiltBlob:
-        return await self._arun(self._apush_blob(repository, data))
-
-    async def _apush_blob(self, repository: str, data: bytes) -> BuiltBlob:
         blob = BuiltBlob(data, mt.OCTET_STREAM)
         await self._target.push_blob(self.repository(repository), blob)
         return blob
 
-    def push_image(
+    push_blob, apush_blob = _twins(_push_blob)
+
+    def _push_image(
         self,
         ref: str,
         *,
@@ -213,7 +240,7 @@ class FakeRegistry:
         config: Mapping[str, Any] | None = None,
         media_type: Kind = "oci",
         annotations: Mapping[str, str] | None = None,
-    ) -> Image:
+    ) -> Coroutine[Any, Any, Image]:
         """Build and push an image: ``push_image("app:1.0", platform="linux/arm/v7")``.
 
         ``ref`` is ``repo[:tag]`` (``latest`` when there is no tag) or a full reference from
@@ -222,59 +249,36 @@ class FakeRegistry:
         image = build_image(
             platform, layers=layers, config=config, media_type=media_type, annotations=annotations
         )
-        return self._run(self._push_built(ref, image))
+        return self._push_built(ref, image)
 
-    async def apush_image(
-        self,
-        ref: str,
-        *,
-        platform: PlatformSpec = "linux/amd64",
-        layers: Sequence[LayerSpec] | int | None = None,
-        config: Mapping[str, Any] | None = None,
-        media_type: Kind = "oci",
-        annotations: Mapping[str, str] | None = None,
-    ) -> Image:
-        image = build_image(
-            platform, layers=layers, config=config, media_type=media_type, annotations=annotations
-        )
-        return await self._arun(self._push_built(ref, image))
+    push_image, apush_image = _twins(_push_image)
 
-    async def _push_built(self, ref: str, item: T, *, default_tag: str | None = "latest") -> T:
+    async def _push_built(
+        self, ref: str, item: BuiltT, *, default_tag: str | None = "latest"
+    ) -> BuiltT:
         repository, reference = self._split(ref)
-        assert isinstance(item, Image | Index)
         await self._push_tree(repository, reference or default_tag, item)
         return item
 
-    def push_index(
+    def _push_index(
         self,
         ref: str,
         images_or_platforms: Sequence[Image | Index | PlatformSpec],
         *,
         media_type: Kind = "oci",
         annotations: Mapping[str, str] | None = None,
-    ) -> Index:
+    ) -> Coroutine[Any, Any, Index]:
         """Build and push a multi-platform index (``media_type="docker"``: a manifest list):
         ``push_index("app:1.0", ["linux/amd64", "linux/arm64/v8"])``. Images given as values
         are pushed too; platforms build one image each."""
         index = build_index(
             images_or_platforms, media_type=media_type, annotations=annotations, seed=ref
         )
-        return self._run(self._push_built(ref, index))
+        return self._push_built(ref, index)
 
-    async def apush_index(
-        self,
-        ref: str,
-        images_or_platforms: Sequence[Image | Index | PlatformSpec],
-        *,
-        media_type: Kind = "oci",
-        annotations: Mapping[str, str] | None = None,
-    ) -> Index:
-        index = build_index(
-            images_or_platforms, media_type=media_type, annotations=annotations, seed=ref
-        )
-        return await self._arun(self._push_built(ref, index))
+    push_index, apush_index = _twins(_push_index)
 
-    def push_artifact(
+    def _push_artifact(
         self,
         ref: str,
         *,
@@ -282,39 +286,23 @@ class FakeRegistry:
         artifact_type: str = "application/vnd.example+type",
         blobs: Sequence[bytes] = (b"",),
         annotations: Mapping[str, str] | None = None,
-    ) -> Image:
+    ) -> Coroutine[Any, Any, Image]:
         """Push an OCI 1.1 artifact (``artifactType``, empty config, ``subject``). With only a
         repository in ``ref`` it is pushed by digest, untagged, as referrers usually are."""
         artifact = build_artifact(
             artifact_type, subject=subject, blobs=blobs, annotations=annotations
         )
-        return self._run(self._push_built(ref, artifact, default_tag=None))
+        return self._push_built(ref, artifact, default_tag=None)
 
-    async def apush_artifact(
-        self,
-        ref: str,
-        *,
-        subject: Image | Index | Mapping[str, Any] | None = None,
-        artifact_type: str = "application/vnd.example+type",
-        blobs: Sequence[bytes] = (b"",),
-        annotations: Mapping[str, str] | None = None,
-    ) -> Image:
-        artifact = build_artifact(
-            artifact_type, subject=subject, blobs=blobs, annotations=annotations
-        )
-        return await self._arun(self._push_built(ref, artifact, default_tag=None))
+    push_artifact, apush_artifact = _twins(_push_artifact)
 
-    def load_layout(self, path: str | Path, repository: str) -> list[str]:
+    def _load_layout(self, path: str | Path, repository: str) -> Coroutine[Any, Any, list[str]]:
         """Push an OCI image layout directory into ``repository``: every blob, every manifest
         reachable from ``index.json``, and a tag for each ``org.opencontainers.image.ref.name``
         annotation. Returns the tags pushed."""
-        return self._run(self._load_layout(Path(path), self.repository(repository)))
+        return load_layout(self._target, Path(path), self.repository(repository))
 
-    async def aload_layout(self, path: str | Path, repository: str) -> list[str]:
-        return await self._arun(self._load_layout(Path(path), self.repository(repository)))
-
-    async def _load_layout(self, root: Path, repository: str) -> list[str]:
-        return await load_layout(self._target, root, repository)
+    load_layout, aload_layout = _twins(_load_layout)
 
     # -- the simulated pull ------------------------------------------------------------------
 
@@ -417,7 +405,11 @@ class FakeRegistry:
         return self._require(feature).plan
 
     def _mutate(self, function: Any, *args: Any) -> None:
-        assert self.server is not None
+        if self.server is None:
+            raise FeatureUnavailable(
+                f"changing the registry's state needs fakeregistry's own server; "
+                f"this handle points at {self.url}"
+            )
         self.server.call(function, *args)
 
     def fail(

@@ -28,7 +28,12 @@ from fakeregistry.registry.storage import BlobWriter, Storage
 from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.digest import Digest, DigestError, compute
 from fakeregistry.rules.errors import FakeRegistryError, RegistryError
-from fakeregistry.rules.reference import DEFAULT_TAG, is_valid_repository, is_valid_tag
+from fakeregistry.rules.reference import (
+    DEFAULT_TAG,
+    is_valid_repository,
+    is_valid_tag,
+    split_reference,
+)
 from fakeregistry.tools.builder import BuiltBlob, Image, Index, build_image, build_index
 
 __all__ = [
@@ -130,12 +135,10 @@ class ImageSeed:
         ``strict`` checks names and tags against the distribution-spec grammar (the registry's
         ``validation`` option)."""
         ref, equals, platform_text = text.partition("=")
-        name, tag = ref, DEFAULT_TAG
-        head, colon, tail = ref.rpartition(":")
-        if colon and "/" not in tail:
-            name, tag = head, tail
-        if "@" in ref:
+        name, tag, digest = split_reference(ref)
+        if digest is not None:
             raise SeedError(f"{ref!r}: a seeded image is named by a tag, not a digest")
+        tag = DEFAULT_TAG if tag is None else tag
         if not is_valid_repository(name, strict=strict):
             raise SeedError(f"{ref!r}: invalid repository name {name!r}")
         if not is_valid_tag(tag, strict=strict):
