@@ -28,7 +28,11 @@ from fakeregistry.registry.auth.challenges import basic_challenge, bearer_challe
 from fakeregistry.registry.auth.config import AuthConfig, AuthMode
 from fakeregistry.registry.auth.policy import (
     ACTIONS,
+    ANY,
     CATALOG,
+    DELETE,
+    PULL,
+    PUSH,
     Access,
     AccessPolicy,
     AccessRule,
@@ -37,12 +41,23 @@ from fakeregistry.registry.auth.policy import (
     parse_scopes,
     required_access,
 )
-from fakeregistry.registry.auth.tokens import InvalidToken, IssuedToken, TokenAuthority, TokenClaims
+from fakeregistry.registry.auth.tokens import (
+    InvalidToken,
+    IssuedToken,
+    SigningKey,
+    TokenAlgorithm,
+    TokenAuthority,
+    TokenClaims,
+)
 from fakeregistry.registry.auth.users import Users, parse_user
 
 __all__ = [
     "ACTIONS",
+    "ANY",
     "CATALOG",
+    "DELETE",
+    "PULL",
+    "PUSH",
     "Access",
     "AccessPolicy",
     "AccessRule",
@@ -50,6 +65,8 @@ __all__ = [
     "AuthMode",
     "InvalidToken",
     "IssuedToken",
+    "SigningKey",
+    "TokenAlgorithm",
     "TokenAuthority",
     "TokenClaims",
     "Users",

@@ -34,8 +34,12 @@ from fakeregistry.registry.webui.pages import (
     repository_path,
 )
 from fakeregistry.registry.webui.view import (
+    ATTESTATION_TYPE,
     CONFIG_READ_LIMIT,
+    REFERENCE_DIGEST,
+    REFERENCE_TYPE,
     EntryView,
+    ErrorHook,
     ManifestView,
     Note,
     PlatformView,
@@ -45,8 +49,12 @@ from fakeregistry.registry.webui.view import (
 )
 
 __all__ = [
+    "ATTESTATION_TYPE",
     "CONFIG_READ_LIMIT",
+    "REFERENCE_DIGEST",
+    "REFERENCE_TYPE",
     "EntryView",
+    "ErrorHook",
     "ManifestView",
     "Note",
     "PlatformView",

@@ -15,8 +15,12 @@ from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.model import Descriptor, Manifest
 
 __all__ = [
+    "ATTESTATION_TYPE",
     "CONFIG_READ_LIMIT",
+    "REFERENCE_DIGEST",
+    "REFERENCE_TYPE",
     "EntryView",
+    "ErrorHook",
     "ManifestView",
     "Note",
     "PlatformView",
