@@ -19,6 +19,7 @@ from aiohttp import test_utils
 from fakeregistry.registry import webui
 from fakeregistry.registry.app import create_app
 from fakeregistry.registry.storage import BlobWriter, Storage
+from fakeregistry.registry.webui import view as webui_view
 from fakeregistry.rules import mediatypes as mt
 from tests.content import Pushed, canonical, digest_of, push_blob, push_image, push_index
 from tests.serve import serve
@@ -80,14 +81,14 @@ def test_page_work_is_bounded_by_distinct_manifests(
     build_graph_in_storage(storage, images, levels)
     manifests = len(storage.repositories[REPO].manifests)
     calls = 0
-    image_size = webui._image_size
+    image_size = webui_view._image_size
 
     def counting(view: object) -> int:
         nonlocal calls
         calls += 1
         return image_size(view)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(webui, "_image_size", counting)
+    monkeypatch.setattr(webui_view, "_image_size", counting)
     errors: list[BaseException] = []
     view = webui.describe_repository(storage, REPO, with_untagged=True, on_error=errors.append)
     assert not errors

@@ -22,12 +22,12 @@ import pytest
 from aiohttp import test_utils, web
 from playwright.sync_api import sync_playwright
 
-from fakeregistry.registry import webui
 from fakeregistry.registry.app import create_app
 from fakeregistry.registry.auth import AccessPolicy, AccessRule, AuthConfig, AuthMode, Users
 from fakeregistry.registry.options import RegistryOptions, Validation
 from fakeregistry.registry.storage import BlobWriter, Storage
 from fakeregistry.registry.webui import CONFIG_READ_LIMIT, repository_path, short_digest
+from fakeregistry.registry.webui import view as webui_view
 from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.digest import compute
 from fakeregistry.tools.builder import Image, build_artifact, build_image, build_index
@@ -434,7 +434,7 @@ async def test_a_bug_on_one_manifest_leaves_the_rest_of_the_page(
     def boom(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(webui._Describer, "config_platform", boom)
+    monkeypatch.setattr(webui_view._Describer, "config_platform", boom)
     storage = Storage()
     await seed_single_image(storage)
     await seed_docker_list(storage)

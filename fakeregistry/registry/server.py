@@ -13,10 +13,8 @@ so seeding from the test thread never races a request being served.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import shutil
-import socket
 import ssl
 import weakref
 from collections.abc import Callable, Coroutine
@@ -131,10 +129,13 @@ class AsyncRegistryServer:
         site = web.TCPSite(runner, self.host, self.port, ssl_context=self._server_ssl)
         await site.start()
         self._runner = runner
-        server = site._server
-        assert isinstance(server, asyncio.base_events.Server)
-        sock: socket.socket = server.sockets[0]
-        self.port = sock.getsockname()[1]
+        # (host, port) for IPv4, (host, port, flowinfo, scope_id) for IPv6.
+        addresses = runner.addresses
+        if not addresses:
+            await runner.cleanup()
+            self._runner = None
+            raise OSError(f"the server on {self.host}:{self.port} is listening on no socket")
+        self.port = int(addresses[0][1])
 
     async def stop(self) -> None:
         """Stop serving and close open connections."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -119,14 +118,4 @@ def compute(data: bytes | bytearray | memoryview, algorithm: str = DEFAULT_ALGOR
     """The digest of ``data``."""
     h = new_hasher(algorithm)
     h.update(data)
-    return Digest(algorithm, h.hexdigest())
-
-
-def compute_chunks(
-    chunks: Iterable[bytes | bytearray | memoryview], algorithm: str = DEFAULT_ALGORITHM
-) -> Digest:
-    """The digest of the concatenation of ``chunks``, without joining them."""
-    h = new_hasher(algorithm)
-    for chunk in chunks:
-        h.update(chunk)
     return Digest(algorithm, h.hexdigest())

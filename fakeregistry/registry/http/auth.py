@@ -65,6 +65,8 @@ def _form_text(form: dict[str, str], key: str) -> str | None:
 # The Docker token specification's endpoint: GET with Basic credentials and repeated or
 # space-joined `scope` parameters; also the OAuth2 POST form (grant_type=password) that
 # containerd and Docker try first when they hold a password.
+# https://distribution.github.io/distribution/spec/auth/token/ (GET) and
+# https://distribution.github.io/distribution/spec/auth/oauth/ (POST)
 async def get_token(request: web.Request) -> web.Response:
     config = request.app[AUTH]
     authorization = request.headers.get("Authorization")

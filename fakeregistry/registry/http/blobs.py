@@ -86,6 +86,7 @@ def _blob_headers(blob: Blob) -> dict[str, str]:
 
 
 # end-2: GET/HEAD /v2/<name>/blobs/<digest> — the blob's bytes, whole or a byte range.
+# https://github.com/opencontainers/distribution-spec/blob/main/spec.md#endpoints
 async def get_blob(request: web.Request) -> web.StreamResponse:
     name = repository(request)
     blob = storage(request).get_blob(name, request.match_info["digest"])
@@ -104,6 +105,7 @@ async def get_blob(request: web.Request) -> web.StreamResponse:
 
 
 # end-10: DELETE /v2/<name>/blobs/<digest> — unlink the blob from this repository.
+# https://github.com/opencontainers/distribution-spec/blob/main/spec.md#endpoints
 async def delete_blob(request: web.Request) -> web.Response:
     name = repository(request)
     storage(request).delete_blob(name, request.match_info["digest"])

@@ -29,6 +29,7 @@ def _listing(path: str, page: Page, n: int | None, payload: dict[str, object]) -
 
 
 # end-8a, end-8b: GET /v2/<name>/tags/list[?n=<n>&last=<last>] — tags in lexical order.
+# https://github.com/opencontainers/distribution-spec/blob/main/spec.md#endpoints
 async def get_tags(request: web.Request) -> web.Response:
     name = repository(request)
     n, last = page_params(request)
@@ -38,6 +39,7 @@ async def get_tags(request: web.Request) -> web.Response:
 
 # GET /v2/_catalog[?n=<n>&last=<last>] — repository names (distribution's API; not in the
 # OCI spec).
+# https://distribution.github.io/distribution/spec/api/#listing-repositories
 async def get_catalog(request: web.Request) -> web.Response:
     n, last = page_params(request, default_n=CATALOG_DEFAULT_PAGE)
     page = storage(request).catalog(n, last)
@@ -46,6 +48,7 @@ async def get_catalog(request: web.Request) -> web.Response:
 
 # end-12a, end-12b: GET /v2/<name>/referrers/<digest>[?artifactType=<type>] — an index of the
 # manifests whose subject is <digest>; always 200, empty when there are none.
+# https://github.com/opencontainers/distribution-spec/blob/main/spec.md#endpoints
 async def get_referrers(request: web.Request) -> web.Response:
     name = repository(request)
     store = storage(request)

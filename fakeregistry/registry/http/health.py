@@ -21,6 +21,7 @@ __all__ = ["HEALTH_PATH", "get_health"]
 HEALTH_PATH = "/healthz"
 
 
+# GET /healthz — ours, in no spec (see the module docstring and docs/hardening.md).
 async def get_health(request: web.Request) -> web.Response:
     usage = request.app[STORAGE].usage()
     body = {"status": "ok", "usage": usage.as_json()}

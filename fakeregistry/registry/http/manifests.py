@@ -16,6 +16,7 @@ __all__ = ["delete_manifest", "get_manifest", "put_manifest"]
 
 
 # end-3: GET/HEAD /v2/<name>/manifests/<reference> — the stored bytes, as negotiated.
+# https://github.com/opencontainers/distribution-spec/blob/main/spec.md#endpoints
 async def get_manifest(request: web.Request) -> web.Response:
     name = repository(request)
     reference = request.match_info["reference"]
@@ -46,6 +47,7 @@ async def get_manifest(request: web.Request) -> web.Response:
 
 
 # end-7: PUT /v2/<name>/manifests/<reference> — store the exact bytes under a tag or digest.
+# https://github.com/opencontainers/distribution-spec/blob/main/spec.md#endpoints
 async def put_manifest(request: web.Request) -> web.Response:
     name = repository(request)
     reference = request.match_info["reference"]
@@ -75,8 +77,9 @@ async def put_manifest(request: web.Request) -> web.Response:
     return web.Response(status=201, headers=headers)
 
 
-# end-9, end-10 (manifests): DELETE /v2/<name>/manifests/<reference> — a tag removes only the
-# tag; a digest removes the manifest and every tag pointing at it.
+# end-9: DELETE /v2/<name>/manifests/<reference> — a tag removes only the tag; a digest
+# removes the manifest and every tag pointing at it.
+# https://github.com/opencontainers/distribution-spec/blob/main/spec.md#endpoints
 async def delete_manifest(request: web.Request) -> web.Response:
     name = repository(request)
     storage(request).delete_manifest(name, request.match_info["reference"])

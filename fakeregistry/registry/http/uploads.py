@@ -62,6 +62,7 @@ def _digest_param(request: web.Request) -> str:
 
 # end-4a, end-4b, end-11: POST /v2/<name>/blobs/uploads/ — open a session, upload a whole blob
 # with ?digest=, or mount one with ?mount=<digest>&from=<repository>.
+# https://github.com/opencontainers/distribution-spec/blob/main/spec.md#endpoints
 async def start_upload(request: web.Request) -> web.Response:
     name = repository(request)
     store = storage(request)
@@ -122,6 +123,7 @@ async def _append(request: web.Request, upload: Upload) -> None:
 
 
 # end-5: PATCH /v2/<name>/blobs/uploads/<reference> — append a chunk or a stream.
+# https://github.com/opencontainers/distribution-spec/blob/main/spec.md#endpoints
 async def patch_upload(request: web.Request) -> web.Response:
     _, upload = _session(request)
     await _append(request, upload)
@@ -130,6 +132,7 @@ async def patch_upload(request: web.Request) -> web.Response:
 
 # end-6: PUT /v2/<name>/blobs/uploads/<reference>?digest=<digest> — close the session, with an
 # optional last chunk; the content must hash to the digest.
+# https://github.com/opencontainers/distribution-spec/blob/main/spec.md#endpoints
 async def finish_upload(request: web.Request) -> web.Response:
     name, upload = _session(request)
     store = storage(request)
@@ -145,12 +148,14 @@ async def finish_upload(request: web.Request) -> web.Response:
 
 
 # end-13: GET /v2/<name>/blobs/uploads/<reference> — how far the upload got.
+# https://github.com/opencontainers/distribution-spec/blob/main/spec.md#endpoints
 async def get_upload(request: web.Request) -> web.Response:
     _, upload = _session(request)
     return web.Response(status=204, headers=_upload_headers(request, upload))
 
 
 # end-14: DELETE /v2/<name>/blobs/uploads/<reference> — abandon the session.
+# https://github.com/opencontainers/distribution-spec/blob/main/spec.md#endpoints
 async def cancel_upload(request: web.Request) -> web.Response:
     name = repository(request)
     storage(request).cancel_upload(name, request.match_info["upload_id"])
