@@ -59,6 +59,7 @@ from fakeregistry.engine.selection import (
 )
 from fakeregistry.platforms.platform import Platform, PlatformError
 from fakeregistry.rules import mediatypes as mt
+from fakeregistry.rules.annotations import CONTAINERD_IMAGE_NAME_ANNOTATION, REF_NAME_ANNOTATION
 from fakeregistry.rules.errors import RegistryError
 from fakeregistry.rules.model import Descriptor, Manifest, parse_manifest
 from fakeregistry.rules.reference import ImageReference, ImageReferenceError
@@ -133,7 +134,6 @@ _HEAD_FIRST = frozenset({"docker-18.09", "moby", "containerd", "containerd-stric
 _CONFIG_CHECKED = frozenset({"containerd", "containerd-strict", "full"})
 # Engines that warn when --platform was given and a picked image's config says otherwise.
 _CONFIG_WARNED = frozenset({"docker-18.09", "moby"})
-_MAX_DEPTH = 8
 
 PlatformLike = Platform | str | Mapping[str, Any]
 
@@ -381,8 +381,10 @@ class _Pull:
         """Walk (nested) indexes down to one image manifest, the engine's way."""
         if fetched.media_type not in mt.INDEX_TYPES:
             return fetched, None
-        if depth >= _MAX_DEPTH:
-            raise PullError(f"indexes nested deeper than {_MAX_DEPTH} levels at {fetched.digest}")
+        if depth >= mt.MAX_INDEX_DEPTH:
+            raise PullError(
+                f"indexes nested deeper than {mt.MAX_INDEX_DEPTH} levels at {fetched.digest}"
+            )
         try:
             selection = select_manifest(
                 fetched.body, self.host, self.engine, requested=self.requested
@@ -627,8 +629,6 @@ pull_sync = sync_twin(pull)
 
 # -- OCI image layout ------------------------------------------------------------------------
 
-_REF_NAME = "org.opencontainers.image.ref.name"
-
 
 def _blob_path(root: Path, digest: str) -> Path:
     algorithm, _, encoded = digest.partition(":")
@@ -668,9 +668,9 @@ def write_oci_layout(result: PullResult, directory: str | os.PathLike[str]) -> P
         "digest": result.manifest.digest,
         "size": result.manifest.size,
     }
-    annotations = {"io.containerd.image.name": str(result.reference)}
+    annotations = {CONTAINERD_IMAGE_NAME_ANNOTATION: str(result.reference)}
     if result.reference.tag:
-        annotations[_REF_NAME] = result.reference.tag
+        annotations[REF_NAME_ANNOTATION] = result.reference.tag
     entry["annotations"] = annotations
     if result.platform is not None:
         entry["platform"] = result.platform.to_json()
@@ -683,14 +683,14 @@ def write_oci_layout(result: PullResult, directory: str | os.PathLike[str]) -> P
             raise PullError(f"{index_path} is not JSON: {exc}") from None
         if isinstance(existing, dict) and isinstance(existing.get("manifests"), list):
             index = existing
-    name = annotations.get(_REF_NAME)
+    name = annotations.get(REF_NAME_ANNOTATION)
     kept = [
         m
         for m in index["manifests"]
         if not (
             isinstance(m, dict)
             and (
-                (name is not None and m.get("annotations", {}).get(_REF_NAME) == name)
+                (name is not None and m.get("annotations", {}).get(REF_NAME_ANNOTATION) == name)
                 or (name is None and m.get("digest") == entry["digest"])
             )
         )

@@ -73,6 +73,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fakeregistry.platforms.platform import Platform, go_quote, normalize_arch, normalize_os
+from fakeregistry.rules import mediatypes as mt
+from fakeregistry.rules.annotations import ATTESTATION_ANNOTATION, ZSTD_ANNOTATION
+from fakeregistry.rules.annotations import ATTESTATION_VALUE as _ATTESTATION_VALUE
+from fakeregistry.rules.annotations import (
+    ZSTD_CHUNKED_SENTINEL_ANNOTATION as _ZSTD_CHUNKED_SENTINEL,
+)
 from fakeregistry.rules.errors import FakeRegistryError
 
 __all__ = [
@@ -112,13 +118,6 @@ _SUMMARIES = {
     "full": "fakeregistry: moby's fallbacks, and os.version, os.features and CPU features must "
     "all be offered by the host",
 }
-
-ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
-_ATTESTATION_VALUE = "attestation-manifest"
-_DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-# containers/image internal/manifest/oci_index.go annotation names.
-_ZSTD_ANNOTATION = "io.github.containers.compression.zstd"
-_ZSTD_CHUNKED_SENTINEL = "io.github.containers.zstd-chunked.sentinel"
 
 
 def describe_engine(name: str) -> str:
@@ -1027,7 +1026,7 @@ def _containers_image(
 ) -> _Outcome:
     wanted = _wanted_platforms(host, requested)
     first = wanted[0]
-    is_list = media_type == _DOCKER_MANIFEST_LIST
+    is_list = media_type == mt.DOCKER_MANIFEST_LIST
     kind = "manifest list" if is_list else "image index"
     outcome = _Outcome(first)
     outcome.message = (
@@ -1046,7 +1045,7 @@ def _containers_image(
         # oci_index.go isPreferredOver: wanted position (platform-less: math.MaxInt), then zstd
         # instances (unless preferGzip), then zstd:chunked sentinels, then list position.
         # A Docker list (ChooseInstance) has only the first and the last.
-        zstd = 0 if notes.get(_ZSTD_ANNOTATION) == "true" and not is_list else 1
+        zstd = 0 if notes.get(ZSTD_ANNOTATION) == "true" and not is_list else 1
         sentinel = 0 if notes.get(_ZSTD_CHUNKED_SENTINEL) == "true" and not is_list else 1
         if entry.platform is None and not is_list:
             key = (len(wanted), zstd, sentinel, entry.position)

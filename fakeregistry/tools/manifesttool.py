@@ -67,6 +67,9 @@ from fakeregistry.client import (
 from fakeregistry.client.connection import Connection, connect, sync_twin
 from fakeregistry.platforms.platform import Platform, PlatformError, go_quote
 from fakeregistry.rules import mediatypes as mt
+from fakeregistry.rules.annotations import ATTESTATION_ANNOTATION
+from fakeregistry.rules.annotations import ATTESTATION_VALUE as _ATTESTATION_VALUE
+from fakeregistry.rules.annotations import ATTESTED_DIGEST_ANNOTATION as _ATTESTED_DIGEST
 from fakeregistry.rules.digest import compute
 from fakeregistry.rules.errors import FakeRegistryError, RegistryError
 from fakeregistry.rules.model import Descriptor
@@ -144,13 +147,9 @@ _ARCH_ALIASES = {
 }
 _OS_ALIASES = {"macos": "darwin", "osx": "darwin", "win": "windows"}
 
-ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
-_ATTESTATION_VALUE = "attestation-manifest"
-_ATTESTED_DIGEST = "vnd.docker.reference.digest"
-
 # What manifest-tool accepts for a member (registry/fetch.go allMediaTypes).
 _ACCEPT = (mt.DOCKER_MANIFEST, mt.DOCKER_MANIFEST_LIST, mt.OCI_MANIFEST, mt.OCI_INDEX)
-_MAX_DEPTH = 8
+_MAX_DEPTH = mt.MAX_INDEX_DEPTH
 
 
 def is_valid_os_arch(os: str, architecture: str, variant: str = "") -> bool:

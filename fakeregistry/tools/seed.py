@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from fakeregistry.platforms.platform import Platform, PlatformError
 from fakeregistry.registry.storage import BlobWriter, Storage
 from fakeregistry.rules import mediatypes as mt
+from fakeregistry.rules.annotations import REF_NAME_ANNOTATION
 from fakeregistry.rules.digest import Digest, DigestError, compute
 from fakeregistry.rules.errors import FakeRegistryError, RegistryError
 from fakeregistry.rules.reference import DEFAULT_TAG, is_valid_repository, is_valid_tag
@@ -44,7 +45,6 @@ __all__ = [
     "seed_storage",
 ]
 
-REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name"
 # The platform of a seeded image when none is given (the builder's default too).
 DEFAULT_SEED_PLATFORM = "linux/amd64"
 

@@ -38,6 +38,9 @@ from fakeregistry.registry.http.auth import AUTH
 from fakeregistry.registry.http.keys import ON_ERROR, STORAGE
 from fakeregistry.registry.storage import Repository, Storage, StoredManifest
 from fakeregistry.rules import mediatypes as mt
+from fakeregistry.rules.annotations import ATTESTATION_ANNOTATION as REFERENCE_TYPE
+from fakeregistry.rules.annotations import ATTESTATION_VALUE as ATTESTATION_TYPE
+from fakeregistry.rules.annotations import ATTESTED_DIGEST_ANNOTATION as REFERENCE_DIGEST
 from fakeregistry.rules.model import Descriptor, Manifest
 
 __all__ = [
@@ -56,12 +59,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("fakeregistry")
-
-# BuildKit marks the provenance/SBOM manifests it adds to an index this way (their platform is
-# unknown/unknown); ``vnd.docker.reference.digest`` names the image they describe.
-ATTESTATION_TYPE = "attestation-manifest"
-REFERENCE_TYPE = "vnd.docker.reference.type"
-REFERENCE_DIGEST = "vnd.docker.reference.digest"
 
 # Config blobs larger than this are not read for the page (real ones are a few KiB).
 CONFIG_READ_LIMIT = 1024 * 1024
