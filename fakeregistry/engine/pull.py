@@ -1,4 +1,4 @@
-"""The simulated engine pull: what ``docker pull`` (or ctr, podman…) would fetch, over HTTP.
+r"""The simulated engine pull: what ``docker pull`` (or ctr, podman…) would fetch, over HTTP.
 
 :func:`pull` resolves a reference on any registry, negotiates the manifest with the ``Accept``
 list the chosen engine sends, picks from (nested) image indexes with that engine's rules
@@ -13,22 +13,12 @@ The :class:`PullResult` keeps the resolved and chosen digests, the chosen platfo
 every layer's bytes, the ranked candidates with the engine's reasons and the request trace.
 :func:`pull_sync` is the same for synchronous code (it runs its own event loop on a thread).
 
-Requests follow each engine's pattern: Docker 1.10 and containers/image ``GET`` the manifest by
-tag; Docker 18.06+ (``tagService.Get``), moby and containerd (the resolver) ``HEAD`` the tag
-first and ``GET`` by digest. Every manifest and blob is verified against its digest; a
-corrupted blob raises :class:`~fakeregistry.client.DigestMismatchError` naming both digests.
-
-``Accept`` lists, per engine (``PLATFORMS.md`` A8, the engines' sources):
-
-- ``docker-1.10`` — Docker 1.10-18.05's distribution client sends every type registered with
-  ``distribution.RegisterManifestSchema``: schema2, manifest list and schema1 (signed, and
-  ``application/json``). **No OCI types**: distribution learned them in July 2018
-  (distribution#2076), first shipped with Docker 18.06.
-- ``docker-18.09`` — the same client with ``ocischema`` and the OCI index registered.
-- ``moby`` — today's distribution puller: schema2, list, OCI manifest and index, schema1.
-- ``containerd``/``containerd-strict`` — the containerd resolver's fixed list, ending in ``*/*``.
-- ``containers-image`` — ``manifest.DefaultRequestedManifestMIMETypes``.
-- ``full`` — the four current manifest and index types.
+Requests follow each engine's pattern, as its :class:`~fakeregistry.engine.profiles.Engine`
+record says: the ``Accept`` list it sends, whether it ``HEAD``\s a tag before it ``GET``\s by
+digest, and what it does with the config's platform (the table in
+:mod:`fakeregistry.engine.profiles`, ``docs/platform-rules.md`` A8). Every manifest and blob is
+verified against its digest; a corrupted blob raises
+:class:`~fakeregistry.client.DigestMismatchError` naming both digests.
 """
 
 from __future__ import annotations
@@ -50,8 +40,9 @@ from fakeregistry.client import (
     TraceEntry,
 )
 from fakeregistry.client.connection import Connection, connect, sync_twin
+from fakeregistry.engine.profiles import ENGINE_ACCEPT, ConfigCheck, Engine
+from fakeregistry.engine.profiles import engine as _engine
 from fakeregistry.engine.selection import (
-    ENGINES,
     Candidate,
     NoMatchingManifest,
     Selection,
@@ -76,64 +67,6 @@ __all__ = [
     "pull_sync",
     "write_oci_layout",
 ]
-
-_ANY = "*/*"
-
-ENGINE_ACCEPT: dict[str, tuple[str, ...]] = {
-    "docker-1.10": (
-        mt.DOCKER_MANIFEST,
-        mt.DOCKER_MANIFEST_LIST,
-        mt.DOCKER_SCHEMA1_SIGNED,
-        mt.JSON,
-    ),
-    "docker-18.09": (
-        mt.DOCKER_MANIFEST,
-        mt.DOCKER_MANIFEST_LIST,
-        mt.OCI_MANIFEST,
-        mt.OCI_INDEX,
-        mt.DOCKER_SCHEMA1_SIGNED,
-        mt.JSON,
-    ),
-    "moby": (
-        mt.DOCKER_MANIFEST,
-        mt.DOCKER_MANIFEST_LIST,
-        mt.OCI_MANIFEST,
-        mt.OCI_INDEX,
-        mt.DOCKER_SCHEMA1_SIGNED,
-        mt.JSON,
-    ),
-    "containerd": (
-        mt.DOCKER_MANIFEST,
-        mt.DOCKER_MANIFEST_LIST,
-        mt.OCI_MANIFEST,
-        mt.OCI_INDEX,
-        _ANY,
-    ),
-    "containerd-strict": (
-        mt.DOCKER_MANIFEST,
-        mt.DOCKER_MANIFEST_LIST,
-        mt.OCI_MANIFEST,
-        mt.OCI_INDEX,
-        _ANY,
-    ),
-    "containers-image": (
-        mt.OCI_MANIFEST,
-        mt.DOCKER_MANIFEST,
-        mt.DOCKER_SCHEMA1_SIGNED,
-        mt.DOCKER_SCHEMA1,
-        mt.DOCKER_MANIFEST_LIST,
-        mt.OCI_INDEX,
-    ),
-    "full": (mt.OCI_INDEX, mt.DOCKER_MANIFEST_LIST, mt.OCI_MANIFEST, mt.DOCKER_MANIFEST),
-}
-
-# Engines that resolve a tag with HEAD and then GET by digest.
-_HEAD_FIRST = frozenset({"docker-18.09", "moby", "containerd", "containerd-strict", "full"})
-# Engines that check a platform-less pick against its image config and move on when it does
-# not match (containerd ``images.Manifest``); ``full`` does the same.
-_CONFIG_CHECKED = frozenset({"containerd", "containerd-strict", "full"})
-# Engines that warn when --platform was given and a picked image's config says otherwise.
-_CONFIG_WARNED = frozenset({"docker-18.09", "moby"})
 
 PlatformLike = Platform | str | Mapping[str, Any]
 
@@ -327,11 +260,6 @@ def _unsupported(engine: str, media_type: str) -> PullError:
     return PullError(f"{engine} cannot pull manifests of type {media_type!r}")
 
 
-def _accepts(engine: str, media_type: str) -> bool:
-    accept = ENGINE_ACCEPT[engine]
-    return _ANY in accept or media_type in accept
-
-
 # -- the pull ----------------------------------------------------------------------------------
 
 
@@ -339,7 +267,7 @@ def _accepts(engine: str, media_type: str) -> bool:
 class _Pull:
     client: RegistryClient
     reference: ImageReference
-    engine: str
+    profile: Engine
     host: Platform
     requested: Platform | None
     progress: Callable[[PullProgress], None] | None
@@ -350,7 +278,11 @@ class _Pull:
 
     @property
     def accept(self) -> tuple[str, ...]:
-        return ENGINE_ACCEPT[self.engine]
+        return self.profile.accept
+
+    @property
+    def engine(self) -> str:
+        return self.profile.name
 
     def at(self, digest: str) -> ImageReference:
         return ImageReference(self.reference.registry, self.reference.repository, None, digest)
@@ -358,7 +290,7 @@ class _Pull:
     async def resolve(self) -> FetchedManifest:
         """The manifest the reference names, fetched as the engine does."""
         ref = self.reference
-        if ref.digest is None and self.engine in _HEAD_FIRST:
+        if ref.digest is None and self.profile.head_first:
             try:
                 head = await self.client.head_manifest(ref, accept=self.accept)
             except RegistryHTTPError as exc:
@@ -410,12 +342,12 @@ class _Pull:
                 raise SizeMismatchError(f"manifest {child.reference}", size, child.size)
             if child.media_type in mt.INDEX_TYPES:
                 return await self.choose(child, depth + 1)
-            if not _accepts(self.engine, child.media_type):
+            if not self.profile.accepts(child.media_type):
                 raise _unsupported(self.engine, child.media_type)
             platform = candidate.platform
             if platform is not None and not (platform.os or platform.architecture):
                 platform = None  # "platform": {} says as little as no platform at all
-            if platform is None and self.engine in _CONFIG_CHECKED:
+            if platform is None and self.profile.config_check is ConfigCheck.CHECKED:
                 config_platform = await self.config_platform(child)
                 why = self.mismatch(config_platform, descriptor)
                 if why is not None:
@@ -522,7 +454,7 @@ async def pull(
       ``"linux/arm/v7"``, a platform JSON object or a
       :class:`~fakeregistry.platforms.platform.Platform`;
       ``None`` lets the engine use its host default.
-    - *engine*: one of :data:`fakeregistry.engine.selection.ENGINES` (default ``moby``).
+    - *engine*: one of :data:`fakeregistry.engine.profiles.ENGINES` (default ``moby``).
     - *host*: the machine the engine runs on (default: this one, :meth:`Platform.host`).
     - *connection*: a :class:`~fakeregistry.client.HostConfig` for the reference's registry
       (plain HTTP, TLS, credentials), or a :class:`~fakeregistry.client.RegistryClient` to use
@@ -542,21 +474,20 @@ async def pull(
     network failures, :class:`PullError` for unusable content, :class:`ValueError` for an
     unknown engine.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; known engines: {', '.join(ENGINES)}")
+    profile = _engine(engine)
     reference = _reference(ref)
     host_platform = _platform(host, "host") or Platform.host()
     requested = _platform(platform, "requested", host=host_platform)
     async with connect(reference.registry, connection) as client:
         return await _pull(
-            reference, engine, host_platform, requested, client, output, progress,
+            reference, profile, host_platform, requested, client, output, progress,
             policy=policy, verify_target=verify_target,
         )  # fmt: skip
 
 
 async def _pull(
     reference: ImageReference,
-    engine: str,
+    profile: Engine,
     host: Platform,
     requested: Platform | None,
     client: RegistryClient,
@@ -566,10 +497,11 @@ async def _pull(
     policy: PolicyLike | None = None,
     verify_target: VerifyTarget = "instance",
 ) -> PullResult:
-    state = _Pull(client, reference, engine, host, requested, progress)
+    engine = profile.name
+    state = _Pull(client, reference, profile, host, requested, progress)
     with client.recording() as trace:
         top = await state.resolve()
-        if not _accepts(engine, top.media_type):
+        if not profile.accepts(top.media_type):
             raise _unsupported(engine, top.media_type)
         image, chosen_platform = await state.choose(top)
         decision = None
@@ -583,7 +515,8 @@ async def _pull(
         config_bytes = await state.config(image, view.config)
         config = _json(config_bytes, f"config {view.config.digest}")
         config_platform = _config_platform(config)
-        if requested is not None and engine in _CONFIG_WARNED and config_platform is not None:
+        warns = profile.config_check is ConfigCheck.WARNED
+        if requested is not None and warns and config_platform is not None:
             # moby daemon/images/image_pull.go: a single-platform image is pulled anyway.
             entry = {"mediaType": image.media_type, "digest": image.digest, "size": image.size}
             if state.mismatch(config_platform, entry) is not None:
