@@ -2,9 +2,8 @@ r"""The simulated engine pull: what ``docker pull`` (or ctr, podman…) would fe
 
 :func:`pull` resolves a reference on any registry, negotiates the manifest with the ``Accept``
 list the chosen engine sends, picks from (nested) image indexes with that engine's rules
-(:func:`fakeregistry.engine.selection.select_manifest`), then fetches and verifies the config and
-the
-layers::
+(:func:`fakeregistry.engine.selection.select_manifest`), then fetches and verifies the config
+and the layers::
 
     result = await pull("127.0.0.1:5000/demo:latest", platform="linux/arm64", engine="moby")
     result.manifest.digest, result.platform, [layer.descriptor.digest for layer in result.layers]
@@ -18,7 +17,8 @@ record says: the ``Accept`` list it sends, whether it ``HEAD``\s a tag before it
 digest, and what it does with the config's platform (the table in
 :mod:`fakeregistry.engine.profiles`, ``docs/platform-rules.md`` A8). Every manifest and blob is
 verified against its digest; a corrupted blob raises
-:class:`~fakeregistry.client.DigestMismatchError` naming both digests.
+:class:`~fakeregistry.client.DigestMismatchError` naming both digests. The results are in
+:mod:`fakeregistry.engine.results`, the OCI layout writer in :mod:`fakeregistry.engine.layout`.
 """
 
 from __future__ import annotations
@@ -34,27 +34,27 @@ from fakeregistry.client import (
     FetchedManifest,
     NotFoundError,
     RegistryClient,
-    RegistryClientError,
     RegistryHTTPError,
     SizeMismatchError,
-    TraceEntry,
 )
 from fakeregistry.client.connection import Connection, connect, sync_twin
+from fakeregistry.engine.layout import write_oci_layout
 from fakeregistry.engine.profiles import ENGINE_ACCEPT, ConfigCheck, Engine
 from fakeregistry.engine.profiles import engine as _engine
-from fakeregistry.engine.selection import (
-    Candidate,
-    NoMatchingManifest,
-    Selection,
-    select_manifest,
+from fakeregistry.engine.results import (
+    IndexStep,
+    PulledLayer,
+    PullError,
+    PullProgress,
+    PullResult,
 )
+from fakeregistry.engine.selection import NoMatchingManifest, select_manifest
 from fakeregistry.platforms.platform import Platform, PlatformError
 from fakeregistry.rules import mediatypes as mt
-from fakeregistry.rules.annotations import CONTAINERD_IMAGE_NAME_ANNOTATION, REF_NAME_ANNOTATION
 from fakeregistry.rules.errors import RegistryError
 from fakeregistry.rules.model import Descriptor, Manifest, parse_manifest
 from fakeregistry.rules.reference import ImageReference, ImageReferenceError
-from fakeregistry.trust.verify import PolicyDecision, PolicyLike, VerifyTarget, enforce
+from fakeregistry.trust.verify import PolicyLike, VerifyTarget, enforce
 
 __all__ = [
     "ENGINE_ACCEPT",
@@ -69,154 +69,6 @@ __all__ = [
 ]
 
 PlatformLike = Platform | str | Mapping[str, Any]
-
-
-class PullError(RegistryClientError):
-    """The pull could not go on: an unusable manifest or config, or nothing left to try."""
-
-
-# -- results -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PullProgress:
-    """A layer download's progress: ``done`` of ``total`` bytes of layer ``index``/``count``."""
-
-    digest: str
-    index: int
-    count: int
-    done: int
-    total: int
-    finished: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class PulledLayer:
-    """A layer: its descriptor and verified bytes (``None`` for an external layer with
-    ``urls``, which engines do not fetch from the registry)."""
-
-    descriptor: Descriptor
-    data: bytes | None
-
-    @property
-    def digest(self) -> str:
-        return self.descriptor.digest
-
-
-@dataclass(frozen=True, slots=True)
-class IndexStep:
-    """One index on the way to the image: what it was, and how the engine chose from it."""
-
-    digest: str
-    media_type: str
-    selection: Selection
-
-
-@dataclass(frozen=True, slots=True)
-class PullResult:
-    """Everything a simulated pull saw and chose.
-
-    - ``digest``/``media_type``: what the reference resolved to (an index or an image);
-    - ``manifest``: the chosen image manifest (verified bytes, digest, media type);
-    - ``platform``: the chosen platform — from the index entry, or the config when the image
-      was not picked from an index (or its entry had no platform);
-    - ``config``: the parsed image config; ``layers``: descriptors and bytes;
-    - ``steps``: each index level with the engine's
-      :class:`~fakeregistry.engine.selection.Selection`
-      (``candidates`` are the innermost level's, ranked, with reasons);
-    - ``trace``: every request made, in order; ``warnings``: what the engine would print.
-    """
-
-    reference: ImageReference
-    engine: str
-    host: Platform
-    requested: Platform | None
-    digest: str
-    media_type: str
-    manifest: FetchedManifest
-    platform: Platform | None
-    config_descriptor: Descriptor
-    config_bytes: bytes
-    config: Any
-    layers: tuple[PulledLayer, ...]
-    steps: tuple[IndexStep, ...] = ()
-    trace: tuple[TraceEntry, ...] = ()
-    warnings: tuple[str, ...] = ()
-    skipped: tuple[str, ...] = ()
-    output: Path | None = None
-    trust: PolicyDecision | None = None
-
-    @property
-    def candidates(self) -> tuple[Candidate, ...]:
-        """The innermost index's entries, best first, with the engine's reasons."""
-        return self.steps[-1].selection.candidates if self.steps else ()
-
-    @property
-    def selections(self) -> tuple[Selection, ...]:
-        return tuple(step.selection for step in self.steps)
-
-    @property
-    def size(self) -> int:
-        """Bytes of config and layers."""
-        return self.config_descriptor.size + sum(layer.descriptor.size for layer in self.layers)
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready summary (what ``fakeregistry pull --json`` prints)."""
-        return {
-            "reference": str(self.reference),
-            "engine": self.engine,
-            "host": self.host.format_all(),
-            "requested": self.requested.format_all() if self.requested else None,
-            "digest": self.digest,
-            "mediaType": self.media_type,
-            "manifest": {
-                "digest": self.manifest.digest,
-                "mediaType": self.manifest.media_type,
-                "size": self.manifest.size,
-                "platform": self.platform.format_all() if self.platform else None,
-                "platformObject": self.platform.to_json() if self.platform else None,
-            },
-            "config": _descriptor_json(self.config_descriptor),
-            "layers": [_descriptor_json(layer.descriptor) for layer in self.layers],
-            "steps": [
-                {
-                    "digest": step.digest,
-                    "mediaType": step.media_type,
-                    "wanted": step.selection.wanted.format_all(),
-                    "reason": step.selection.reason,
-                    "candidates": [_candidate_json(c) for c in step.selection.candidates],
-                }
-                for step in self.steps
-            ],
-            "warnings": list(self.warnings),
-            "skipped": list(self.skipped),
-            "trace": [{"method": t.method, "url": t.url, "status": t.status} for t in self.trace],
-            "output": str(self.output) if self.output is not None else None,
-            "trust": self.trust.to_json() if self.trust is not None else None,
-        }
-
-
-def _descriptor_json(descriptor: Descriptor) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "mediaType": descriptor.media_type,
-        "digest": descriptor.digest,
-        "size": descriptor.size,
-    }
-    if descriptor.urls:
-        out["urls"] = list(descriptor.urls)
-    if descriptor.annotations:
-        out["annotations"] = dict(descriptor.annotations)
-    return out
-
-
-def _candidate_json(candidate: Candidate) -> dict[str, Any]:
-    return {
-        "position": candidate.position,
-        "digest": candidate.descriptor.get("digest"),
-        "platform": candidate.platform.format_all() if candidate.platform else None,
-        "rank": candidate.rank,
-        "reason": candidate.reason,
-    }
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -558,76 +410,3 @@ def _with_output(result: PullResult, path: Path) -> PullResult:
 
 
 pull_sync = sync_twin(pull)
-
-
-# -- OCI image layout ------------------------------------------------------------------------
-
-
-def _blob_path(root: Path, digest: str) -> Path:
-    algorithm, _, encoded = digest.partition(":")
-    return root / "blobs" / algorithm / encoded
-
-
-def _write_blob(root: Path, digest: str, data: bytes) -> None:
-    path = _blob_path(root, digest)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and path.stat().st_size == len(data):
-        return
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(path)
-
-
-def write_oci_layout(result: PullResult, directory: str | os.PathLike[str]) -> Path:
-    """Write the pulled image into an OCI image layout (image-spec ``image-layout.md``).
-
-    ``oci-layout``, ``blobs/<alg>/<hex>`` for the manifest, config and layers, and
-    ``index.json`` naming the manifest (with its platform, and the tag as
-    ``org.opencontainers.image.ref.name``). An existing layout is added to: an entry with the
-    same ref name is replaced.
-    """
-    root = Path(directory)
-    root.mkdir(parents=True, exist_ok=True)
-    layout = root / "oci-layout"
-    if not layout.exists():
-        layout.write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
-    _write_blob(root, result.manifest.digest, result.manifest.body)
-    _write_blob(root, result.config_descriptor.digest, result.config_bytes)
-    for layer in result.layers:
-        if layer.data is not None:
-            _write_blob(root, layer.descriptor.digest, layer.data)
-    entry: dict[str, Any] = {
-        "mediaType": result.manifest.media_type,
-        "digest": result.manifest.digest,
-        "size": result.manifest.size,
-    }
-    annotations = {CONTAINERD_IMAGE_NAME_ANNOTATION: str(result.reference)}
-    if result.reference.tag:
-        annotations[REF_NAME_ANNOTATION] = result.reference.tag
-    entry["annotations"] = annotations
-    if result.platform is not None:
-        entry["platform"] = result.platform.to_json()
-    index_path = root / "index.json"
-    index: dict[str, Any] = {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": []}
-    if index_path.exists():
-        try:
-            existing = json.loads(index_path.read_bytes())
-        except ValueError as exc:
-            raise PullError(f"{index_path} is not JSON: {exc}") from None
-        if isinstance(existing, dict) and isinstance(existing.get("manifests"), list):
-            index = existing
-    name = annotations.get(REF_NAME_ANNOTATION)
-    kept = [
-        m
-        for m in index["manifests"]
-        if not (
-            isinstance(m, dict)
-            and (
-                (name is not None and m.get("annotations", {}).get(REF_NAME_ANNOTATION) == name)
-                or (name is None and m.get("digest") == entry["digest"])
-            )
-        )
-    ]
-    index["manifests"] = [*kept, entry]
-    index_path.write_text(json.dumps(index, indent=2) + "\n")
-    return root
