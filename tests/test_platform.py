@@ -1,5 +1,5 @@
-"""fakeregistry.platforms.platform and fakeregistry.platforms.cpuinfo: the rules of PLATFORMS.md
-A1, A2 and A7.
+"""fakeregistry.platforms.platform and fakeregistry.platforms.cpuinfo: the rules of
+docs/platform-rules.md A1, A2 and A7.
 
 Tables first, one row per rule, ids that read like the rule. Expected values and error texts
 come from containerd/platforms (database.go, platforms.go, platforms_test.go,

@@ -1,4 +1,4 @@
-"""fakeregistry.engine.selection: which manifest each engine pulls (PLATFORMS.md A3-A9).
+"""fakeregistry.engine.selection: which manifest each engine pulls (docs/platform-rules.md A3-A9).
 
 Match tables follow containerd's compare_test.go ({True: [...], False: [...]} per wanted
 platform); choice tables give one index, one host and what every engine picks. Expected
