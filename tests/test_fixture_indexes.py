@@ -1,6 +1,6 @@
 """The index and list fixtures in ``fixtures/indexes/`` (see ``fixtures/README.md``): each parses,
 is self-consistent, round-trips through a fresh registry byte for byte, and each engine picks
-the entry the engines' rules say (``PLATFORMS.md`` part A), for a few hosts per fixture.
+the entry the engines' rules say (``docs/platform-rules.md`` part A), for a few hosts per fixture.
 
 Expected picks are written as the chosen entry's platform (``os[(os.version)]/arch[/variant]``,
 ``+zstd`` for a zstd-annotated entry, ``[features]`` for CPU features), ``attestation`` for an

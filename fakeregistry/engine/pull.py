@@ -1,10 +1,9 @@
-"""The simulated engine pull: what ``docker pull`` (or ctr, podman…) would fetch, over HTTP.
+r"""The simulated engine pull: what ``docker pull`` (or ctr, podman…) would fetch, over HTTP.
 
 :func:`pull` resolves a reference on any registry, negotiates the manifest with the ``Accept``
 list the chosen engine sends, picks from (nested) image indexes with that engine's rules
-(:func:`fakeregistry.engine.selection.select_manifest`), then fetches and verifies the config and
-the
-layers::
+(:func:`fakeregistry.engine.selection.select_manifest`), then fetches and verifies the config
+and the layers::
 
     result = await pull("127.0.0.1:5000/demo:latest", platform="linux/arm64", engine="moby")
     result.manifest.digest, result.platform, [layer.descriptor.digest for layer in result.layers]
@@ -13,22 +12,13 @@ The :class:`PullResult` keeps the resolved and chosen digests, the chosen platfo
 every layer's bytes, the ranked candidates with the engine's reasons and the request trace.
 :func:`pull_sync` is the same for synchronous code (it runs its own event loop on a thread).
 
-Requests follow each engine's pattern: Docker 1.10 and containers/image ``GET`` the manifest by
-tag; Docker 18.06+ (``tagService.Get``), moby and containerd (the resolver) ``HEAD`` the tag
-first and ``GET`` by digest. Every manifest and blob is verified against its digest; a
-corrupted blob raises :class:`~fakeregistry.client.DigestMismatchError` naming both digests.
-
-``Accept`` lists, per engine (``PLATFORMS.md`` A8, the engines' sources):
-
-- ``docker-1.10`` — Docker 1.10-18.05's distribution client sends every type registered with
-  ``distribution.RegisterManifestSchema``: schema2, manifest list and schema1 (signed, and
-  ``application/json``). **No OCI types**: distribution learned them in July 2018
-  (distribution#2076), first shipped with Docker 18.06.
-- ``docker-18.09`` — the same client with ``ocischema`` and the OCI index registered.
-- ``moby`` — today's distribution puller: schema2, list, OCI manifest and index, schema1.
-- ``containerd``/``containerd-strict`` — the containerd resolver's fixed list, ending in ``*/*``.
-- ``containers-image`` — ``manifest.DefaultRequestedManifestMIMETypes``.
-- ``full`` — the four current manifest and index types.
+Requests follow each engine's pattern, as its :class:`~fakeregistry.engine.profiles.Engine`
+record says: the ``Accept`` list it sends, whether it ``HEAD``\s a tag before it ``GET``\s by
+digest, and what it does with the config's platform (the table in
+:mod:`fakeregistry.engine.profiles`, ``docs/platform-rules.md`` A8). Every manifest and blob is
+verified against its digest; a corrupted blob raises
+:class:`~fakeregistry.client.DigestMismatchError` naming both digests. The results are in
+:mod:`fakeregistry.engine.results`, the OCI layout writer in :mod:`fakeregistry.engine.layout`.
 """
 
 from __future__ import annotations
@@ -44,25 +34,27 @@ from fakeregistry.client import (
     FetchedManifest,
     NotFoundError,
     RegistryClient,
-    RegistryClientError,
     RegistryHTTPError,
     SizeMismatchError,
-    TraceEntry,
 )
 from fakeregistry.client.connection import Connection, connect, sync_twin
-from fakeregistry.engine.selection import (
-    ENGINES,
-    Candidate,
-    NoMatchingManifest,
-    Selection,
-    select_manifest,
+from fakeregistry.engine.layout import write_oci_layout
+from fakeregistry.engine.profiles import ENGINE_ACCEPT, ConfigCheck, Engine
+from fakeregistry.engine.profiles import engine as _engine
+from fakeregistry.engine.results import (
+    IndexStep,
+    PulledLayer,
+    PullError,
+    PullProgress,
+    PullResult,
 )
+from fakeregistry.engine.selection import NoMatchingManifest, select_manifest
 from fakeregistry.platforms.platform import Platform, PlatformError
 from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.errors import RegistryError
 from fakeregistry.rules.model import Descriptor, Manifest, parse_manifest
 from fakeregistry.rules.reference import ImageReference, ImageReferenceError
-from fakeregistry.trust.verify import PolicyDecision, PolicyLike, VerifyTarget, enforce
+from fakeregistry.trust.verify import PolicyLike, VerifyTarget, enforce
 
 __all__ = [
     "ENGINE_ACCEPT",
@@ -76,214 +68,7 @@ __all__ = [
     "write_oci_layout",
 ]
 
-_ANY = "*/*"
-
-ENGINE_ACCEPT: dict[str, tuple[str, ...]] = {
-    "docker-1.10": (
-        mt.DOCKER_MANIFEST,
-        mt.DOCKER_MANIFEST_LIST,
-        mt.DOCKER_SCHEMA1_SIGNED,
-        mt.JSON,
-    ),
-    "docker-18.09": (
-        mt.DOCKER_MANIFEST,
-        mt.DOCKER_MANIFEST_LIST,
-        mt.OCI_MANIFEST,
-        mt.OCI_INDEX,
-        mt.DOCKER_SCHEMA1_SIGNED,
-        mt.JSON,
-    ),
-    "moby": (
-        mt.DOCKER_MANIFEST,
-        mt.DOCKER_MANIFEST_LIST,
-        mt.OCI_MANIFEST,
-        mt.OCI_INDEX,
-        mt.DOCKER_SCHEMA1_SIGNED,
-        mt.JSON,
-    ),
-    "containerd": (
-        mt.DOCKER_MANIFEST,
-        mt.DOCKER_MANIFEST_LIST,
-        mt.OCI_MANIFEST,
-        mt.OCI_INDEX,
-        _ANY,
-    ),
-    "containerd-strict": (
-        mt.DOCKER_MANIFEST,
-        mt.DOCKER_MANIFEST_LIST,
-        mt.OCI_MANIFEST,
-        mt.OCI_INDEX,
-        _ANY,
-    ),
-    "containers-image": (
-        mt.OCI_MANIFEST,
-        mt.DOCKER_MANIFEST,
-        mt.DOCKER_SCHEMA1_SIGNED,
-        mt.DOCKER_SCHEMA1,
-        mt.DOCKER_MANIFEST_LIST,
-        mt.OCI_INDEX,
-    ),
-    "full": (mt.OCI_INDEX, mt.DOCKER_MANIFEST_LIST, mt.OCI_MANIFEST, mt.DOCKER_MANIFEST),
-}
-
-# Engines that resolve a tag with HEAD and then GET by digest.
-_HEAD_FIRST = frozenset({"docker-18.09", "moby", "containerd", "containerd-strict", "full"})
-# Engines that check a platform-less pick against its image config and move on when it does
-# not match (containerd ``images.Manifest``); ``full`` does the same.
-_CONFIG_CHECKED = frozenset({"containerd", "containerd-strict", "full"})
-# Engines that warn when --platform was given and a picked image's config says otherwise.
-_CONFIG_WARNED = frozenset({"docker-18.09", "moby"})
-_MAX_DEPTH = 8
-
 PlatformLike = Platform | str | Mapping[str, Any]
-
-
-class PullError(RegistryClientError):
-    """The pull could not go on: an unusable manifest or config, or nothing left to try."""
-
-
-# -- results -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PullProgress:
-    """A layer download's progress: ``done`` of ``total`` bytes of layer ``index``/``count``."""
-
-    digest: str
-    index: int
-    count: int
-    done: int
-    total: int
-    finished: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class PulledLayer:
-    """A layer: its descriptor and verified bytes (``None`` for an external layer with
-    ``urls``, which engines do not fetch from the registry)."""
-
-    descriptor: Descriptor
-    data: bytes | None
-
-    @property
-    def digest(self) -> str:
-        return self.descriptor.digest
-
-
-@dataclass(frozen=True, slots=True)
-class IndexStep:
-    """One index on the way to the image: what it was, and how the engine chose from it."""
-
-    digest: str
-    media_type: str
-    selection: Selection
-
-
-@dataclass(frozen=True, slots=True)
-class PullResult:
-    """Everything a simulated pull saw and chose.
-
-    - ``digest``/``media_type``: what the reference resolved to (an index or an image);
-    - ``manifest``: the chosen image manifest (verified bytes, digest, media type);
-    - ``platform``: the chosen platform — from the index entry, or the config when the image
-      was not picked from an index (or its entry had no platform);
-    - ``config``: the parsed image config; ``layers``: descriptors and bytes;
-    - ``steps``: each index level with the engine's
-      :class:`~fakeregistry.engine.selection.Selection`
-      (``candidates`` are the innermost level's, ranked, with reasons);
-    - ``trace``: every request made, in order; ``warnings``: what the engine would print.
-    """
-
-    reference: ImageReference
-    engine: str
-    host: Platform
-    requested: Platform | None
-    digest: str
-    media_type: str
-    manifest: FetchedManifest
-    platform: Platform | None
-    config_descriptor: Descriptor
-    config_bytes: bytes
-    config: Any
-    layers: tuple[PulledLayer, ...]
-    steps: tuple[IndexStep, ...] = ()
-    trace: tuple[TraceEntry, ...] = ()
-    warnings: tuple[str, ...] = ()
-    skipped: tuple[str, ...] = ()
-    output: Path | None = None
-    trust: PolicyDecision | None = None
-
-    @property
-    def candidates(self) -> tuple[Candidate, ...]:
-        """The innermost index's entries, best first, with the engine's reasons."""
-        return self.steps[-1].selection.candidates if self.steps else ()
-
-    @property
-    def selections(self) -> tuple[Selection, ...]:
-        return tuple(step.selection for step in self.steps)
-
-    @property
-    def size(self) -> int:
-        """Bytes of config and layers."""
-        return self.config_descriptor.size + sum(layer.descriptor.size for layer in self.layers)
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready summary (what ``fakeregistry pull --json`` prints)."""
-        return {
-            "reference": str(self.reference),
-            "engine": self.engine,
-            "host": self.host.format_all(),
-            "requested": self.requested.format_all() if self.requested else None,
-            "digest": self.digest,
-            "mediaType": self.media_type,
-            "manifest": {
-                "digest": self.manifest.digest,
-                "mediaType": self.manifest.media_type,
-                "size": self.manifest.size,
-                "platform": self.platform.format_all() if self.platform else None,
-                "platformObject": self.platform.to_json() if self.platform else None,
-            },
-            "config": _descriptor_json(self.config_descriptor),
-            "layers": [_descriptor_json(layer.descriptor) for layer in self.layers],
-            "steps": [
-                {
-                    "digest": step.digest,
-                    "mediaType": step.media_type,
-                    "wanted": step.selection.wanted.format_all(),
-                    "reason": step.selection.reason,
-                    "candidates": [_candidate_json(c) for c in step.selection.candidates],
-                }
-                for step in self.steps
-            ],
-            "warnings": list(self.warnings),
-            "skipped": list(self.skipped),
-            "trace": [{"method": t.method, "url": t.url, "status": t.status} for t in self.trace],
-            "output": str(self.output) if self.output is not None else None,
-            "trust": self.trust.to_json() if self.trust is not None else None,
-        }
-
-
-def _descriptor_json(descriptor: Descriptor) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "mediaType": descriptor.media_type,
-        "digest": descriptor.digest,
-        "size": descriptor.size,
-    }
-    if descriptor.urls:
-        out["urls"] = list(descriptor.urls)
-    if descriptor.annotations:
-        out["annotations"] = dict(descriptor.annotations)
-    return out
-
-
-def _candidate_json(candidate: Candidate) -> dict[str, Any]:
-    return {
-        "position": candidate.position,
-        "digest": candidate.descriptor.get("digest"),
-        "platform": candidate.platform.format_all() if candidate.platform else None,
-        "rank": candidate.rank,
-        "reason": candidate.reason,
-    }
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -327,11 +112,6 @@ def _unsupported(engine: str, media_type: str) -> PullError:
     return PullError(f"{engine} cannot pull manifests of type {media_type!r}")
 
 
-def _accepts(engine: str, media_type: str) -> bool:
-    accept = ENGINE_ACCEPT[engine]
-    return _ANY in accept or media_type in accept
-
-
 # -- the pull ----------------------------------------------------------------------------------
 
 
@@ -339,7 +119,7 @@ def _accepts(engine: str, media_type: str) -> bool:
 class _Pull:
     client: RegistryClient
     reference: ImageReference
-    engine: str
+    profile: Engine
     host: Platform
     requested: Platform | None
     progress: Callable[[PullProgress], None] | None
@@ -350,7 +130,11 @@ class _Pull:
 
     @property
     def accept(self) -> tuple[str, ...]:
-        return ENGINE_ACCEPT[self.engine]
+        return self.profile.accept
+
+    @property
+    def engine(self) -> str:
+        return self.profile.name
 
     def at(self, digest: str) -> ImageReference:
         return ImageReference(self.reference.registry, self.reference.repository, None, digest)
@@ -358,7 +142,7 @@ class _Pull:
     async def resolve(self) -> FetchedManifest:
         """The manifest the reference names, fetched as the engine does."""
         ref = self.reference
-        if ref.digest is None and self.engine in _HEAD_FIRST:
+        if ref.digest is None and self.profile.head_first:
             try:
                 head = await self.client.head_manifest(ref, accept=self.accept)
             except RegistryHTTPError as exc:
@@ -381,8 +165,10 @@ class _Pull:
         """Walk (nested) indexes down to one image manifest, the engine's way."""
         if fetched.media_type not in mt.INDEX_TYPES:
             return fetched, None
-        if depth >= _MAX_DEPTH:
-            raise PullError(f"indexes nested deeper than {_MAX_DEPTH} levels at {fetched.digest}")
+        if depth >= mt.MAX_INDEX_DEPTH:
+            raise PullError(
+                f"indexes nested deeper than {mt.MAX_INDEX_DEPTH} levels at {fetched.digest}"
+            )
         try:
             selection = select_manifest(
                 fetched.body, self.host, self.engine, requested=self.requested
@@ -408,12 +194,12 @@ class _Pull:
                 raise SizeMismatchError(f"manifest {child.reference}", size, child.size)
             if child.media_type in mt.INDEX_TYPES:
                 return await self.choose(child, depth + 1)
-            if not _accepts(self.engine, child.media_type):
+            if not self.profile.accepts(child.media_type):
                 raise _unsupported(self.engine, child.media_type)
             platform = candidate.platform
             if platform is not None and not (platform.os or platform.architecture):
                 platform = None  # "platform": {} says as little as no platform at all
-            if platform is None and self.engine in _CONFIG_CHECKED:
+            if platform is None and self.profile.config_check is ConfigCheck.CHECKED:
                 config_platform = await self.config_platform(child)
                 why = self.mismatch(config_platform, descriptor)
                 if why is not None:
@@ -520,7 +306,7 @@ async def pull(
       ``"linux/arm/v7"``, a platform JSON object or a
       :class:`~fakeregistry.platforms.platform.Platform`;
       ``None`` lets the engine use its host default.
-    - *engine*: one of :data:`fakeregistry.engine.selection.ENGINES` (default ``moby``).
+    - *engine*: one of :data:`fakeregistry.engine.profiles.ENGINES` (default ``moby``).
     - *host*: the machine the engine runs on (default: this one, :meth:`Platform.host`).
     - *connection*: a :class:`~fakeregistry.client.HostConfig` for the reference's registry
       (plain HTTP, TLS, credentials), or a :class:`~fakeregistry.client.RegistryClient` to use
@@ -540,21 +326,20 @@ async def pull(
     network failures, :class:`PullError` for unusable content, :class:`ValueError` for an
     unknown engine.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; known engines: {', '.join(ENGINES)}")
+    profile = _engine(engine)
     reference = _reference(ref)
     host_platform = _platform(host, "host") or Platform.host()
     requested = _platform(platform, "requested", host=host_platform)
     async with connect(reference.registry, connection) as client:
         return await _pull(
-            reference, engine, host_platform, requested, client, output, progress,
+            reference, profile, host_platform, requested, client, output, progress,
             policy=policy, verify_target=verify_target,
         )  # fmt: skip
 
 
 async def _pull(
     reference: ImageReference,
-    engine: str,
+    profile: Engine,
     host: Platform,
     requested: Platform | None,
     client: RegistryClient,
@@ -564,10 +349,11 @@ async def _pull(
     policy: PolicyLike | None = None,
     verify_target: VerifyTarget = "instance",
 ) -> PullResult:
-    state = _Pull(client, reference, engine, host, requested, progress)
+    engine = profile.name
+    state = _Pull(client, reference, profile, host, requested, progress)
     with client.recording() as trace:
         top = await state.resolve()
-        if not _accepts(engine, top.media_type):
+        if not profile.accepts(top.media_type):
             raise _unsupported(engine, top.media_type)
         image, chosen_platform = await state.choose(top)
         decision = None
@@ -581,7 +367,8 @@ async def _pull(
         config_bytes = await state.config(image, view.config)
         config = _json(config_bytes, f"config {view.config.digest}")
         config_platform = _config_platform(config)
-        if requested is not None and engine in _CONFIG_WARNED and config_platform is not None:
+        warns = profile.config_check is ConfigCheck.WARNED
+        if requested is not None and warns and config_platform is not None:
             # moby daemon/images/image_pull.go: a single-platform image is pulled anyway.
             entry = {"mediaType": image.media_type, "digest": image.digest, "size": image.size}
             if state.mismatch(config_platform, entry) is not None:
@@ -623,78 +410,3 @@ def _with_output(result: PullResult, path: Path) -> PullResult:
 
 
 pull_sync = sync_twin(pull)
-
-
-# -- OCI image layout ------------------------------------------------------------------------
-
-_REF_NAME = "org.opencontainers.image.ref.name"
-
-
-def _blob_path(root: Path, digest: str) -> Path:
-    algorithm, _, encoded = digest.partition(":")
-    return root / "blobs" / algorithm / encoded
-
-
-def _write_blob(root: Path, digest: str, data: bytes) -> None:
-    path = _blob_path(root, digest)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and path.stat().st_size == len(data):
-        return
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(path)
-
-
-def write_oci_layout(result: PullResult, directory: str | os.PathLike[str]) -> Path:
-    """Write the pulled image into an OCI image layout (image-spec ``image-layout.md``).
-
-    ``oci-layout``, ``blobs/<alg>/<hex>`` for the manifest, config and layers, and
-    ``index.json`` naming the manifest (with its platform, and the tag as
-    ``org.opencontainers.image.ref.name``). An existing layout is added to: an entry with the
-    same ref name is replaced.
-    """
-    root = Path(directory)
-    root.mkdir(parents=True, exist_ok=True)
-    layout = root / "oci-layout"
-    if not layout.exists():
-        layout.write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
-    _write_blob(root, result.manifest.digest, result.manifest.body)
-    _write_blob(root, result.config_descriptor.digest, result.config_bytes)
-    for layer in result.layers:
-        if layer.data is not None:
-            _write_blob(root, layer.descriptor.digest, layer.data)
-    entry: dict[str, Any] = {
-        "mediaType": result.manifest.media_type,
-        "digest": result.manifest.digest,
-        "size": result.manifest.size,
-    }
-    annotations = {"io.containerd.image.name": str(result.reference)}
-    if result.reference.tag:
-        annotations[_REF_NAME] = result.reference.tag
-    entry["annotations"] = annotations
-    if result.platform is not None:
-        entry["platform"] = result.platform.to_json()
-    index_path = root / "index.json"
-    index: dict[str, Any] = {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": []}
-    if index_path.exists():
-        try:
-            existing = json.loads(index_path.read_bytes())
-        except ValueError as exc:
-            raise PullError(f"{index_path} is not JSON: {exc}") from None
-        if isinstance(existing, dict) and isinstance(existing.get("manifests"), list):
-            index = existing
-    name = annotations.get(_REF_NAME)
-    kept = [
-        m
-        for m in index["manifests"]
-        if not (
-            isinstance(m, dict)
-            and (
-                (name is not None and m.get("annotations", {}).get(_REF_NAME) == name)
-                or (name is None and m.get("digest") == entry["digest"])
-            )
-        )
-    ]
-    index["manifests"] = [*kept, entry]
-    index_path.write_text(json.dumps(index, indent=2) + "\n")
-    return root

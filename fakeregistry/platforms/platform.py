@@ -21,8 +21,9 @@ way an engine would (:meth:`Platform.host`)::
     'linux/arm64'
 
 Which descriptor an engine then *picks* is :mod:`fakeregistry.engine.selection`'s business. Rules
-and upstream file names are summarised in ``PLATFORMS.md`` part A (A1 aliases, A2 syntax,
-A7 host detection). Pure, standard library only.
+and upstream file names are summarised in ``docs/platform-rules.md`` part A (A1 aliases, A2
+syntax, A7 host detection); the Go look-alikes it needs are in :mod:`fakeregistry.platforms.go`.
+Pure, standard library only.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from fakeregistry.platforms import cpuinfo as _cpuinfo
+from fakeregistry.platforms.go import GoEscapeError, go_path_join, go_path_unescape, go_quote
 from fakeregistry.rules.errors import FakeRegistryError
 
 __all__ = [
@@ -84,69 +86,10 @@ _INVALID = "invalid argument"  # errdefs.ErrInvalidArgument's text, which contai
 # osOptionReplacer); "%" first so nothing is escaped twice.
 _OS_OPTION_ESCAPES = str.maketrans({"%": "%25", "+": "%2B", "(": "%28", ")": "%29", "/": "%2F"})
 
-_GO_ESCAPES = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-    "\\": "\\\\",
-    '"': '\\"',
-}
-
-
-def go_quote(text: str) -> str:
-    """``text`` as Go's ``%q`` / ``strconv.Quote`` prints it, for byte-exact error messages.
-
-    >>> print(go_quote('a"b\\\\c'), go_quote("tab\\there"), go_quote("é"))
-    "a\\"b\\\\c" "tab\\there" "é"
-    """
-    out = ['"']
-    for ch in text:
-        if ch in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[ch])
-        elif ch.isprintable():
-            out.append(ch)
-        elif ord(ch) < 0x80 or 0xDC80 <= ord(ch) <= 0xDCFF:
-            # ASCII control bytes, and the invalid UTF-8 bytes surrogateescape smuggled in.
-            out.append(f"\\x{ord(ch) & 0xFF:02x}")
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    out.append('"')
-    return "".join(out)
-
-
-class _EscapeError(ValueError):
-    """Go's url.EscapeError: ``invalid URL escape "%zz"``."""
-
-
-def _path_unescape(text: str) -> str:
-    """Go's ``url.PathUnescape``: ``%XX`` to bytes, ``+`` kept, bad escapes rejected."""
-    raw = bytearray()
-    i = 0
-    data = text.encode("utf-8", "surrogateescape")
-    while i < len(data):
-        if data[i] == 0x25:  # "%"
-            hexdigits = data[i + 1 : i + 3]
-            # Go: `if i+2 >= len(s) || !ishex(s[i+1]) || !ishex(s[i+2])`, reporting at most 3 bytes.
-            if len(hexdigits) < 2 or not all(chr(b) in "0123456789abcdefABCDEF" for b in hexdigits):
-                bad = data[i : i + 3].decode("utf-8", "surrogateescape")
-                raise _EscapeError(f"invalid URL escape {go_quote(bad)}")
-            raw.append(int(hexdigits, 16))
-            i += 3
-        else:
-            raw.append(data[i])
-            i += 1
-    return raw.decode("utf-8", "surrogateescape")
-
 
 def _decode_os_option(value: str) -> str:
     # platforms.go decodeOSOption: only values containing "%" are unescaped (rc.3+).
-    return _path_unescape(value) if "%" in value else value
+    return go_path_unescape(value) if "%" in value else value
 
 
 def _encode_os_option(value: str) -> str:
@@ -162,41 +105,11 @@ def _parse_os_features(text: str) -> tuple[str, ...]:
             raise PlatformError(f"empty os feature: {_INVALID}")
         try:
             feature = _decode_os_option(raw)
-        except _EscapeError as exc:
+        except GoEscapeError as exc:
             raise PlatformError(f"invalid os feature {go_quote(raw)}: {exc}") from None
         if feature:
             features.append(feature)
     return tuple(features)
-
-
-def _go_path_clean(path: str) -> str:
-    """Go's ``path.Clean`` (lexical: drops empty and ``.`` segments, folds ``..``)."""
-    if not path:
-        return "."
-    rooted = path.startswith("/")
-    out: list[str] = []
-    for segment in path.split("/"):
-        if segment in ("", "."):
-            continue
-        if segment == "..":
-            if out and out[-1] != "..":
-                out.pop()
-            elif not rooted:
-                out.append("..")
-            continue
-        out.append(segment)
-    joined = "/".join(out)
-    if rooted:
-        return "/" + joined
-    return joined or "."
-
-
-def _go_path_join(*elements: str) -> str:
-    """Go's ``path.Join``: join the elements from the first non-empty one, then Clean."""
-    for i, element in enumerate(elements):
-        if element:
-            return _go_path_clean("/".join(elements[i:]))
-    return ""
 
 
 @functools.cache
@@ -403,7 +316,7 @@ class Platform:
                 raw_version = match[2] or ""
                 try:
                     os_version = _decode_os_option(raw_version)
-                except _EscapeError as exc:
+                except GoEscapeError as exc:
                     raise PlatformError(
                         f"{go_quote(specifier)} has an invalid OS version "
                         f"{go_quote(raw_version)}: {exc}"
@@ -474,7 +387,7 @@ class Platform:
         """
         if not self.os:
             return "unknown"
-        return _go_path_join(self.os, self.architecture, self.variant)
+        return go_path_join(self.os, self.architecture, self.variant)
 
     def format_all(self) -> str:
         """``platforms.FormatAll``: :meth:`format` plus ``(osversion+features)`` after the OS.
@@ -491,13 +404,13 @@ class Platform:
         if not self.os:
             return "unknown"
         if not self.os_version and not self.os_features:
-            return _go_path_join(self.os, self.architecture, self.variant)
+            return go_path_join(self.os, self.architecture, self.variant)
         version = _encode_os_option(self.os_version)
         features = _format_os_features(self.os_features)
         head = self.os
         if version or features:
             head += "(" + version + ("+" + features if features else "") + ")"
-        return _go_path_join(head, self.architecture, self.variant)
+        return go_path_join(head, self.architecture, self.variant)
 
     # -- canonical form ---------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ __all__ = [
     "DOCKER_SCHEMA1_SIGNED",
     "INDEX_TYPES",
     "MANIFEST_TYPES",
+    "MAX_INDEX_DEPTH",
     "OCI_CONFIG",
     "OCI_EMPTY",
     "OCI_INDEX",
@@ -48,6 +49,13 @@ DOCKER_SCHEMA1_SIGNED = "application/vnd.docker.distribution.manifest.v1+prettyj
 IMAGE_MANIFEST_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
 INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})
 MANIFEST_TYPES = IMAGE_MANIFEST_TYPES | INDEX_TYPES
+# How deep indexes may nest inside an index (an index of indexes of ... of images) before a
+# walker gives up: the pull, manifest-tool's inspect and signing all stop at this depth. It
+# lives here, beside INDEX_TYPES, because it is a rule about those types -- how far one of
+# them may contain another -- that every walker of indexes reads together with them. The
+# engines just recurse; the limit is ours (a bound on work, and on cycles of digests), so
+# one definition keeps our walkers from disagreeing.
+MAX_INDEX_DEPTH = 8
 
 OCTET_STREAM = "application/octet-stream"
 JSON = "application/json"

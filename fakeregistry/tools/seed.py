@@ -17,16 +17,16 @@ Errors a user can fix (a missing directory, a bad reference or platform) are
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from fakeregistry.engine.layout import LayoutError, OCILayout, read_descriptor
 from fakeregistry.platforms.platform import Platform, PlatformError
 from fakeregistry.registry.storage import BlobWriter, Storage
 from fakeregistry.rules import mediatypes as mt
-from fakeregistry.rules.digest import Digest, DigestError, compute
+from fakeregistry.rules.annotations import REF_NAME_ANNOTATION
 from fakeregistry.rules.errors import FakeRegistryError, RegistryError
 from fakeregistry.rules.reference import (
     DEFAULT_TAG,
@@ -49,7 +49,6 @@ __all__ = [
     "seed_storage",
 ]
 
-REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name"
 # The platform of a seeded image when none is given (the builder's default too).
 DEFAULT_SEED_PLATFORM = "linux/amd64"
 
@@ -175,74 +174,28 @@ def _parse_platform(specifier: str) -> Platform:
 # -- OCI image layouts --------------------------------------------------------------------------
 
 
-def _read_json(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise SeedError(f"{path.parent}: not an OCI image layout (no {what})") from None
-    except OSError as exc:
-        raise SeedError(f"{path}: {exc.strerror or exc}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SeedError(f"{path}: not JSON: {exc}") from None
-
-
-def _descriptor(value: Any, where: str) -> tuple[str, str]:
-    """``(mediaType, digest)`` of a descriptor found at ``where``."""
-    if not isinstance(value, Mapping):
-        raise SeedError(f"{where}: a descriptor must be a JSON object")
-    media_type, digest = value.get("mediaType"), value.get("digest")
-    if not isinstance(media_type, str) or not isinstance(digest, str):
-        raise SeedError(f"{where}: a descriptor needs a mediaType and a digest")
-    try:
-        Digest.parse(digest)
-    except DigestError as exc:
-        raise SeedError(f"{where}: {exc}") from None
-    return media_type, digest
-
-
 async def load_layout(target: SeedTarget, root: Path, repository: str) -> list[str]:
     """Push an OCI image layout directory into ``repository``: every manifest reachable from
     ``index.json`` with its blobs (layers that carry ``urls`` stay outside), and a tag for each
     ``org.opencontainers.image.ref.name`` annotation. Returns the tags pushed, in order.
 
     Manifests of other types than images and indexes are left out. Raises :class:`SeedError`
-    for a missing directory, a missing or damaged ``oci-layout``/``index.json`` or blob, and
-    whatever the target refuses (``RegistryError``, e.g. an invalid tag)."""
-    if not root.is_dir():
-        raise SeedError(f"{root}: no such directory")
-    layout = _read_json(root / "oci-layout", "oci-layout file")
-    if not isinstance(layout, Mapping) or layout.get("imageLayoutVersion") != "1.0.0":
-        raise SeedError(f"{root}: not an OCI image layout 1.0.0")
-    index = _read_json(root / "index.json", "index.json")
-    if not isinstance(index, Mapping) or not isinstance(index.get("manifests", []), list):
-        raise SeedError(f"{root / 'index.json'}: 'manifests' must be a list")
+    for a missing directory, a missing or damaged ``oci-layout``/``index.json`` or blob (read
+    by :class:`fakeregistry.engine.layout.OCILayout`), and whatever the target refuses
+    (``RegistryError``, e.g. an invalid tag)."""
+    try:
+        return await _load_layout(target, OCILayout.open(root), repository)
+    except LayoutError as exc:
+        raise SeedError(str(exc)) from None
 
-    def read(digest: str) -> bytes:
-        algorithm, _, encoded = digest.partition(":")
-        path = root / "blobs" / algorithm / encoded
-        try:
-            data = path.read_bytes()
-        except OSError:
-            raise SeedError(f"{root}: blob {digest} is missing") from None
-        if str(compute(data, algorithm)) != digest:
-            raise SeedError(f"{root}: blob {digest} does not match its digest")
-        return data
 
-    def document(body: bytes, digest: str) -> Mapping[str, Any]:
-        try:
-            value = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            value = None
-        if not isinstance(value, Mapping):
-            raise SeedError(f"{root}: manifest {digest} is not a JSON object")
-        return value
-
+async def _load_layout(target: SeedTarget, layout: OCILayout, repository: str) -> list[str]:
     async def push(descriptor: Any, where: str) -> None:
-        media_type, digest = _descriptor(descriptor, where)
+        media_type, digest = read_descriptor(descriptor, where)
         if media_type not in mt.MANIFEST_TYPES:
             return
-        body = read(digest)
-        doc = document(body, digest)
+        body = layout.blob(digest)
+        doc = layout.document(body, digest)
         if media_type in mt.INDEX_TYPES:
             children = doc.get("manifests", [])
             for i, child in enumerate(children if isinstance(children, list) else []):
@@ -253,18 +206,19 @@ async def load_layout(target: SeedTarget, root: Path, repository: str) -> list[s
             for i, blob in enumerate(blobs):
                 if isinstance(blob, Mapping) and blob.get("urls"):
                     continue
-                blob_type, blob_digest = _descriptor(blob, f"{digest}: blob {i}")
-                await target.push_blob(repository, BuiltBlob(read(blob_digest), blob_type))
+                blob_type, blob_digest = read_descriptor(blob, f"{digest}: blob {i}")
+                await target.push_blob(repository, BuiltBlob(layout.blob(blob_digest), blob_type))
         await target.push_manifest(repository, digest, body, media_type)
 
     tags: list[str] = []
-    for i, descriptor in enumerate(index.get("manifests", [])):
-        await push(descriptor, f"{root / 'index.json'}: manifests[{i}]")
+    index_json = layout.root / "index.json"
+    for i, descriptor in enumerate(layout.manifests):
+        await push(descriptor, f"{index_json}: manifests[{i}]")
         annotations = descriptor.get("annotations")
         tag = annotations.get(REF_NAME_ANNOTATION) if isinstance(annotations, Mapping) else None
-        media_type, digest = _descriptor(descriptor, "")
+        media_type, digest = read_descriptor(descriptor, "")
         if isinstance(tag, str) and tag and media_type in mt.MANIFEST_TYPES:
-            await target.push_manifest(repository, tag, read(digest), media_type)
+            await target.push_manifest(repository, tag, layout.blob(digest), media_type)
             tags.append(tag)
     return tags
 

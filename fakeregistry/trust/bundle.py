@@ -30,6 +30,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from fakeregistry.rules import mediatypes as mt
+from fakeregistry.rules.annotations import CREATED_ANNOTATION as CREATED_ANNOTATION
 from fakeregistry.rules.digest import Digest
 from fakeregistry.tools.builder import BuiltBlob
 from fakeregistry.trust.cosign import go_json, sign_bytes, verify_bytes
@@ -52,7 +53,6 @@ BUNDLE_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
 INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 INTOTO_STATEMENT_V1 = "https://in-toto.io/Statement/v1"
 COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"
-CREATED_ANNOTATION = "org.opencontainers.image.created"
 CONTENT_ANNOTATION = "dev.sigstore.bundle.content"
 PREDICATE_ANNOTATION = "dev.sigstore.bundle.predicateType"
 

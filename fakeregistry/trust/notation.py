@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from fakeregistry.rules import mediatypes as mt
+from fakeregistry.rules.annotations import CREATED_ANNOTATION as CREATED_ANNOTATION
 from fakeregistry.tools.builder import BuiltBlob
 from fakeregistry.trust.cosign import go_json
 from fakeregistry.trust.errors import InvalidSignature
@@ -70,7 +71,6 @@ JWS = "application/jose+json"
 COSE = "application/cose"
 PAYLOAD_TYPE = "application/vnd.cncf.notary.payload.v1+json"
 THUMBPRINT_ANNOTATION = "io.cncf.notary.x509chain.thumbprint#S256"
-CREATED_ANNOTATION = "org.opencontainers.image.created"
 SIGNING_SCHEME = "io.cncf.notary.signingScheme"
 SIGNING_TIME = "io.cncf.notary.signingTime"
 EXPIRY = "io.cncf.notary.expiry"

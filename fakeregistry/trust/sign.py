@@ -199,8 +199,10 @@ def _sha256(data: bytes) -> str:
 async def _children(
     client: RegistryClient, repo: ImageReference, index: FetchedManifest, depth: int = 0
 ) -> list[dict[str, Any]]:
-    if depth > 8:
-        raise TrustError(f"indexes nested deeper than 8 levels at {index.digest}")
+    if depth > mt.MAX_INDEX_DEPTH:
+        raise TrustError(
+            f"indexes nested deeper than {mt.MAX_INDEX_DEPTH} levels at {index.digest}"
+        )
     out: list[dict[str, Any]] = []
     for entry in index.json().get("manifests") or []:
         if not isinstance(entry, dict) or not isinstance(entry.get("digest"), str):

@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from fakeregistry.platforms.platform import Platform, PlatformError
 from fakeregistry.registry.storage import Repository, Storage, StoredManifest
 from fakeregistry.rules import mediatypes as mt
+from fakeregistry.rules.annotations import (
+    ATTESTATION_ANNOTATION,
+    ATTESTATION_VALUE,
+    ATTESTED_DIGEST_ANNOTATION,
+)
 from fakeregistry.rules.model import Descriptor, Manifest
 
 __all__ = [
@@ -31,13 +36,11 @@ __all__ = [
 
 log = logging.getLogger("fakeregistry")
 
-# BuildKit marks the provenance/SBOM manifests it adds to an index this way (their platform is
-# unknown/unknown); ``vnd.docker.reference.digest`` names the image they describe.
-ATTESTATION_TYPE = "attestation-manifest"
-
-REFERENCE_TYPE = "vnd.docker.reference.type"
-
-REFERENCE_DIGEST = "vnd.docker.reference.digest"
+# BuildKit's provenance/SBOM manifests in an index (rules.annotations), under the names the page
+# has used since 0.1.
+ATTESTATION_TYPE = ATTESTATION_VALUE
+REFERENCE_TYPE = ATTESTATION_ANNOTATION
+REFERENCE_DIGEST = ATTESTED_DIGEST_ANNOTATION
 
 # Config blobs larger than this are not read for the page (real ones are a few KiB).
 CONFIG_READ_LIMIT = 1024 * 1024

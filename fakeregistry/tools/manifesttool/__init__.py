@@ -14,7 +14,7 @@ The package holds one step per module: ``spec`` (the YAML spec and ``from-args``
 (manifest-tool's platform rules and duplicates), ``listing`` (the list's entries and bytes),
 ``documents`` (reading manifests and configs), ``push`` and ``inspection``, and ``errors``.
 
-The spec (``PLATFORMS.md`` A11; manifest-tool decodes it with lower-cased Go field names)::
+The spec (``docs/platform-rules.md`` A11; manifest-tool decodes it with lower-cased Go field names)::
 
     image: 127.0.0.1:5000/estesp/debian:jessie   # the list to push
     tags: ["8", "8.11"]                          # extra tags (a YAML list)
@@ -50,6 +50,7 @@ writes anything (``push.py``):
 
 from __future__ import annotations
 
+from fakeregistry.rules.annotations import ATTESTATION_ANNOTATION
 from fakeregistry.tools.manifesttool.errors import (
     DuplicatePlatformError,
     ManifestToolError,
@@ -72,7 +73,6 @@ from fakeregistry.tools.manifesttool.push import (
     push_manifest_list_sync,
 )
 from fakeregistry.tools.manifesttool.rules import (
-    ATTESTATION_ANNOTATION,
     VALID_ARCHITECTURES,
     VALID_OS,
     VALID_VARIANTS,

@@ -18,7 +18,7 @@ from fakeregistry.tools.manifesttool.errors import ManifestToolError, MemberErro
 # What manifest-tool accepts for a member (registry/fetch.go allMediaTypes).
 ACCEPT = (mt.DOCKER_MANIFEST, mt.DOCKER_MANIFEST_LIST, mt.OCI_MANIFEST, mt.OCI_INDEX)
 # Indexes nested deeper than this are refused.
-MAX_DEPTH = 8
+MAX_DEPTH = mt.MAX_INDEX_DEPTH
 
 
 def json_object(body: bytes, what: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from fakeregistry.client import FetchedManifest, RegistryClient, RegistryClientE
 from fakeregistry.client.connection import Connection, connect, sync_twin
 from fakeregistry.platforms.platform import Platform, PlatformError
 from fakeregistry.rules import mediatypes as mt
+from fakeregistry.rules.annotations import ATTESTATION_ANNOTATION, ATTESTATION_VALUE
 from fakeregistry.rules.reference import ImageReference
 from fakeregistry.tools.manifesttool.documents import (
     ACCEPT,
@@ -21,8 +22,6 @@ from fakeregistry.tools.manifesttool.documents import (
 )
 from fakeregistry.tools.manifesttool.errors import ManifestToolError
 from fakeregistry.tools.manifesttool.rules import (
-    ATTESTATION_ANNOTATION,
-    ATTESTATION_VALUE,
     ATTESTED_DIGEST,
 )
 from fakeregistry.tools.manifesttool.spec import parse_reference

@@ -8,6 +8,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fakeregistry.platforms.platform import Platform, go_quote
+from fakeregistry.rules.annotations import (
+    ATTESTATION_ANNOTATION,
+    ATTESTATION_VALUE,
+    ATTESTED_DIGEST_ANNOTATION,
+)
 from fakeregistry.tools.manifesttool.errors import DuplicatePlatformError, PlatformRuleError
 from fakeregistry.tools.manifesttool.listing import ListEntry
 from fakeregistry.tools.manifesttool.spec import MemberSpec
@@ -49,11 +54,7 @@ _ARCH_ALIASES = {
 
 _OS_ALIASES = {"macos": "darwin", "osx": "darwin", "win": "windows"}
 
-ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
-
-ATTESTATION_VALUE = "attestation-manifest"
-
-ATTESTED_DIGEST = "vnd.docker.reference.digest"
+ATTESTED_DIGEST = ATTESTED_DIGEST_ANNOTATION
 
 
 def is_valid_os_arch(os: str, architecture: str, variant: str = "") -> bool:
