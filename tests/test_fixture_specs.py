@@ -1,6 +1,6 @@
 """The manifest-tool specs in ``fixtures/specs/`` (see ``fixtures/README.md``): each loads with
-``load_spec`` as manifest-tool v2 reads it (docs/platform-rules.md A11), and each loadable one is pushed to
-a fresh registry (``myprivreg:5000`` replaced by it) and pulls back per platform."""
+``load_spec`` as manifest-tool v2 reads it (docs/platform-rules.md A11), and each loadable one
+is pushed to a fresh registry (``myprivreg:5000`` replaced by it) and pulls back per platform."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ The package holds one step per module: ``spec`` (the YAML spec and ``from-args``
 (manifest-tool's platform rules and duplicates), ``listing`` (the list's entries and bytes),
 ``documents`` (reading manifests and configs), ``push`` and ``inspection``, and ``errors``.
 
-The spec (``docs/platform-rules.md`` A11; manifest-tool decodes it with lower-cased Go field names)::
+The spec (``docs/platform-rules.md`` A11; manifest-tool decodes it with lower-cased Go field
+names)::
 
     image: 127.0.0.1:5000/estesp/debian:jessie   # the list to push
     tags: ["8", "8.11"]                          # extra tags (a YAML list)
