@@ -28,11 +28,7 @@ from fakeregistry.registry.auth.challenges import basic_challenge, bearer_challe
 from fakeregistry.registry.auth.config import AuthConfig, AuthMode
 from fakeregistry.registry.auth.policy import (
     ACTIONS,
-    ANY,
     CATALOG,
-    DELETE,
-    PULL,
-    PUSH,
     Access,
     AccessPolicy,
     AccessRule,
@@ -50,6 +46,7 @@ from fakeregistry.registry.auth.tokens import (
     TokenClaims,
 )
 from fakeregistry.registry.auth.users import Users, parse_user
+from fakeregistry.rules.scope import ANY, DELETE, PULL, PUSH
 
 __all__ = [
     "ACTIONS",

@@ -21,45 +21,33 @@ from typing import Any
 import yaml
 
 from fakeregistry.rules.reference import is_valid_repository
+from fakeregistry.rules.scope import ANY, DELETE, PULL, PUSH, Scope, merge_scopes
 
-PULL, PUSH, DELETE = "pull", "push", "delete"
 # The actions a repository scope may name; "*" in a scope or a rule stands for all of them.
 ACTIONS: tuple[str, ...] = (PULL, PUSH, DELETE)
-ANY = "*"
 _ORDER = {PULL: 0, PUSH: 1, DELETE: 2, ANY: 3}
 
 
 @dataclass(frozen=True, slots=True)
-class Access:
-    """Actions on one resource: ``Access("repository", "team/app", ("pull", "push"))``.
+class Access(Scope):
+    """A scope as the registry writes it: ``Access("repository", "team/app", ("pull", "push"))``.
 
-    ``scope`` spells it as the token specification does: ``repository:team/app:pull,push``.
+    The one scope type of :mod:`fakeregistry.rules.scope`, with the actions in distribution's
+    order (pull, push, delete, then ``*``) rather than by name, and ``scope`` spelling it as the
+    token specification does: ``repository:team/app:pull,push``.
     """
 
-    type: str
-    name: str
-    actions: tuple[str, ...]
-
-    @classmethod
-    def repository(cls, name: str, *actions: str) -> Access:
-        """``Access.repository("team/app", "pull")``."""
-        return cls("repository", name, _ordered(actions))
+    @staticmethod
+    def action_key(action: str) -> tuple[int, str]:
+        return _ORDER.get(action, 9), action
 
     @property
     def scope(self) -> str:
-        return f"{self.type}:{self.name}:{','.join(self.actions)}"
-
-    def as_claim(self) -> dict[str, Any]:
-        """The entry of a token's ``access`` claim."""
-        return {"type": self.type, "name": self.name, "actions": list(self.actions)}
+        return str(self)
 
 
 # distribution: the catalog is the resource "registry:catalog" with the action "*".
 CATALOG = Access("registry", "catalog", (ANY,))
-
-
-def _ordered(actions: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted(set(actions), key=lambda action: (_ORDER.get(action, 9), action)))
 
 
 def is_scoped_name(name: str) -> bool:
@@ -102,21 +90,19 @@ def parse_scope(text: str) -> Access | None:
         return None
     if ANY in actions:
         actions.update(ACTIONS)
-    known = _ordered(action for action in actions if action in ACTIONS)
+    known = Access.ordered(action for action in actions if action in ACTIONS)
     return Access("repository", name, known) if known else None
 
 
 def parse_scopes(values: Iterable[str]) -> list[Access]:
     """Scopes given as repeated parameters, each possibly space-joined, merged per resource
     (``["repository:a:pull", "repository:a:push repository:b:pull"]`` asks for pull and push
-    on ``a`` and pull on ``b``). Scopes that ask for nothing grantable are left out."""
-    merged: dict[tuple[str, str], set[str]] = {}
-    for value in values:
-        for text in value.split():
-            access = parse_scope(text)
-            if access is not None:
-                merged.setdefault((access.type, access.name), set()).update(access.actions)
-    return [Access(kind, name, _ordered(actions)) for (kind, name), actions in merged.items()]
+    on ``a`` and pull on ``b``), in the order first asked, which a token's ``access`` claim
+    keeps. Scopes that ask for nothing grantable are left out."""
+    parsed = (parse_scope(text) for value in values for text in value.split())
+    asked = [access for access in parsed if access is not None]
+    merged = {access.resource: access for access in merge_scopes(asked)}
+    return [merged[resource] for resource in dict.fromkeys(a.resource for a in asked)]
 
 
 def required_access(
@@ -285,7 +271,7 @@ class AccessPolicy:
         if requested.type != "repository":
             return None
         allowed = self.actions_on(user, requested.name)
-        actions = _ordered(action for action in requested.actions if action in allowed)
+        actions = Access.ordered(action for action in requested.actions if action in allowed)
         return Access(requested.type, requested.name, actions) if actions else None
 
     def permits(self, user: str | None, access: Access) -> bool:

@@ -16,7 +16,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from fakeregistry.registry.auth.policy import ANY, Access
+from fakeregistry.registry.auth.policy import Access
+from fakeregistry.rules.scope import covers
 
 TokenAlgorithm = Literal["ES256", "RS256"]
 SigningKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
@@ -58,11 +59,7 @@ class TokenClaims:
 
     def permits(self, needed: Access) -> bool:
         """True when the token grants every action of ``needed`` (or ``*`` on its resource)."""
-        held: set[str] = set()
-        for access in self.access:
-            if access.type == needed.type and access.name == needed.name:
-                held.update(access.actions)
-        return ANY in held or set(needed.actions) <= held
+        return covers(self.access, [needed], wildcard=True)
 
 
 class TokenAuthority:
