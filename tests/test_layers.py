@@ -76,3 +76,32 @@ def test_old_submodule_of_a_moved_package_resolves_by_prefix() -> None:
     assert importlib.import_module("fakeregistry.http.blobs") is importlib.import_module(
         "fakeregistry.registry.http.blobs"
     )
+
+
+def test_the_public_api_the_readme_names() -> None:
+    """The names issue 9 keeps public, from the package root, with ``pull`` the function (not
+    the 0.1 module, which would shadow it)."""
+    import inspect
+
+    from fakeregistry import (
+        AsyncRegistryServer,
+        FakeRegistry,
+        Platform,
+        RegistryOptions,
+        RegistryServer,
+        build_image,
+        build_index,
+        create_app,
+        pull,
+        pull_sync,
+        select_manifest,
+    )
+
+    assert inspect.iscoroutinefunction(pull)
+    assert not inspect.iscoroutinefunction(pull_sync)
+    assert pull_sync.__wrapped__ is pull  # type: ignore[attr-defined]
+    assert Platform.parse("linux/arm64").format() == "linux/arm64"
+    for value in (AsyncRegistryServer, FakeRegistry, RegistryOptions, RegistryServer):
+        assert isinstance(value, type)
+    for function in (build_image, build_index, create_app, select_manifest):
+        assert callable(function)
