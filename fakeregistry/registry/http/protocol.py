@@ -251,7 +251,8 @@ def release_body(request: web.Request) -> None:
 async def release_unclaimed_body(request: web.Request, response: web.StreamResponse) -> None:
     """An ``on_response_prepare`` hook: a response sent without reading a held body releases
     it, so aiohttp reads (or drops) the rest as it does for any unread body."""
-    release_body(request)
+    if _HELD:  # almost always empty: a manifest GET pays one dict truth test
+        release_body(request)
 
 
 class _Server(web.Server):
