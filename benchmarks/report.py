@@ -1,4 +1,6 @@
-"""The results table: one row per metric, the two registries side by side, and the goal."""
+"""The results table: one row per metric, fakeregistry beside its ceiling (the same work done by
+the simplest thing that can do it, measured in the same run) and beside distribution, with the
+goals and whether they pass."""
 
 from __future__ import annotations
 
@@ -7,11 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Goal", "Row", "format_table", "median"]
+__all__ = ["Goal", "Row", "format_table", "markdown_table", "median"]
 
 MIB = 1024 * 1024
 
-GoalKind = Literal["ratio_at_least", "at_least", "at_most"]
+GoalKind = Literal["ratio_at_least", "at_least", "at_most", "share_at_least", "share_at_most"]
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -20,16 +22,22 @@ def median(values: Sequence[float]) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class Goal:
-    """``ratio_at_least``: fakeregistry / distribution >= value; ``at_least`` / ``at_most``:
+    """``ratio_at_least``: fakeregistry / distribution >= value; ``share_at_least`` /
+    ``share_at_most``: fakeregistry / its ceiling against value; ``at_least`` / ``at_most``:
     fakeregistry's own figure against ``value`` (in the row's unit)."""
 
     kind: GoalKind
     value: float
     text: str
 
-    def check(self, ours: float | None, theirs: float | None) -> str:
+    def check(self, ours: float | None, theirs: float | None, share: float | None = None) -> str:
         if ours is None:
             return "n/a"
+        if self.kind in ("share_at_least", "share_at_most"):
+            if share is None:
+                return "n/a"
+            ok = share >= self.value if self.kind == "share_at_least" else share <= self.value
+            return "PASS" if ok else "FAIL"
         if self.kind == "ratio_at_least":
             if not theirs:
                 return "n/a"
@@ -50,6 +58,13 @@ class Row:
     ours_samples: list[float] = field(default_factory=list)
     theirs_samples: list[float] = field(default_factory=list)
     note: str = ""
+    # The ceiling: what the simplest possible server (or hashlib) does, measured in the same
+    # run; ``shares`` are fakeregistry / ceiling per round (their median is the share shown).
+    ceiling: float | None = None
+    ceiling_name: str = ""
+    ceiling_samples: list[float] = field(default_factory=list)
+    shares: list[float] = field(default_factory=list)
+    more_goals: list[Goal] = field(default_factory=list)
 
     @property
     def ratio(self) -> float | None:
@@ -58,8 +73,26 @@ class Row:
         return self.ours / self.theirs
 
     @property
+    def share(self) -> float | None:
+        if self.shares:
+            return median(self.shares)
+        if self.ours is None or not self.ceiling:
+            return None
+        return self.ours / self.ceiling
+
+    @property
+    def goals(self) -> list[Goal]:
+        return ([self.goal] if self.goal else []) + self.more_goals
+
+    @property
     def result(self) -> str:
-        return self.goal.check(self.ours, self.theirs) if self.goal else "-"
+        results = [goal.check(self.ours, self.theirs, self.share) for goal in self.goals]
+        if not results:
+            return "-"
+        for verdict in ("FAIL", "n/a"):
+            if verdict in results:
+                return verdict
+        return "PASS"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -68,10 +101,15 @@ class Row:
             "fakeregistry": self.ours,
             "distribution": self.theirs,
             "ratio": self.ratio,
-            "goal": self.goal.text if self.goal else None,
+            "ceiling": self.ceiling,
+            "ceiling_name": self.ceiling_name,
+            "share_of_ceiling": self.share,
+            "goal": "; ".join(goal.text for goal in self.goals) or None,
             "result": self.result,
             "fakeregistry_samples": self.ours_samples,
             "distribution_samples": self.theirs_samples,
+            "ceiling_samples": self.ceiling_samples,
+            "shares": self.shares,
             "note": self.note,
         }
 
@@ -87,28 +125,68 @@ def _number(value: float | None, unit: str) -> str:
 
 
 def format_table(rows: Sequence[Row]) -> str:
-    header = ("metric", "fakeregistry", "distribution", "ratio", "goal", "pass/fail")
+    header = (
+        "metric",
+        "fakeregistry",
+        "ceiling",
+        "share",
+        "distribution",
+        "ratio",
+        "goal",
+        "pass/fail",
+    )
     lines: list[tuple[str, ...]] = [header]
     for row in rows:
-        ratio = row.ratio
+        ratio, share = row.ratio, row.share
+        ceiling = _number(row.ceiling, row.unit)
+        if row.ceiling_name and row.ceiling is not None:
+            ceiling = f"{ceiling} ({row.ceiling_name})"
         lines.append(
             (
                 f"{row.metric} ({row.unit})",
                 _number(row.ours, row.unit),
+                ceiling,
+                "-" if share is None else f"{share:.0%}",
                 _number(row.theirs, row.unit),
                 "-" if ratio is None else f"{ratio:.2f}x",
-                row.goal.text if row.goal else "-",
+                "; ".join(goal.text for goal in row.goals) or "-",
                 row.result,
             )
         )
+    left = (0, 2, 6, 7)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = []
     for index, line in enumerate(lines):
         cells = [
-            cell.ljust(widths[i]) if i in (0, 4, 5) else cell.rjust(widths[i])
+            cell.ljust(widths[i]) if i in left else cell.rjust(widths[i])
             for i, cell in enumerate(line)
         ]
         out.append(" | ".join(cells).rstrip())
         if index == 0:
             out.append("-+-".join("-" * width for width in widths))
+    return "\n".join(out)
+
+
+def markdown_table(rows: Sequence[Row]) -> str:
+    """The same table in Markdown, for the README."""
+    out = [
+        "| metric | fakeregistry | ceiling | share | distribution | ratio | goal | result |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for row in rows:
+        ratio, share = row.ratio, row.share
+        ceiling = _number(row.ceiling, row.unit)
+        if row.ceiling_name and row.ceiling is not None:
+            ceiling = f"{ceiling} ({row.ceiling_name})"
+        cells = [
+            f"{row.metric} ({row.unit})",
+            _number(row.ours, row.unit),
+            ceiling,
+            "-" if share is None else f"{share:.0%}",
+            _number(row.theirs, row.unit),
+            "-" if ratio is None else f"{ratio:.2f}x",
+            "; ".join(goal.text for goal in row.goals) or "-",
+            row.result,
+        ]
+        out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)

@@ -79,14 +79,17 @@ def measure_manifest_gets(
     rounds: int,
     warmup: float,
     log: Log,
+    fixed: Sequence[str] = (),
 ) -> dict[str, list[float]]:
     """Requests per second of ``GET /v2/<name>/manifests/<tag>`` with an OCI ``Accept`` header
     on each (running) server: a warm-up run each, then rounds that alternate between the
-    servers, so a change in the machine's load weighs on both alike."""
+    servers, so a change in the machine's load weighs on both alike. Servers named in
+    ``fixed`` answer a fixed manifest and get no image pushed."""
     urls = {}
     for server in servers:
-        with server.connect(timeout=30) as conn:
-            push_image(conn, "bench/image", "latest", make_image())
+        if server.name not in fixed:
+            with server.connect(timeout=30) as conn:
+                push_image(conn, "bench/image", "latest", make_image())
         urls[server.name] = f"http://127.0.0.1:{server.port}/v2/bench/image/manifests/latest"
         if warmup > 0:
             short = WrkSettings(settings.threads, settings.connections, warmup)

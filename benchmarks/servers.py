@@ -30,9 +30,13 @@ __all__ = [
     "DISTRIBUTION_BINARY",
     "Distribution",
     "FakeRegistry",
+    "ModuleServer",
     "ProcessMemory",
     "RegistryProcess",
+    "bare_aiohttp",
     "distribution_version",
+    "instrumented_registry",
+    "raw_ceiling",
 ]
 
 HOST = "127.0.0.1"
@@ -175,19 +179,17 @@ class RegistryProcess:
         self.stop()
 
 
-class FakeRegistry(RegistryProcess):
-    """``python -m fakeregistry serve --port 0 --quiet`` (plus ``extra_args``)."""
+class ModuleServer(RegistryProcess):
+    """``python -m MODULE ARGS...`` whose first stdout line is ``Serving on http://HOST:PORT/``."""
 
-    name = "fakeregistry"
-
-    def __init__(self, extra_args: tuple[str, ...] = (), startup_timeout: float = 30.0) -> None:
+    def __init__(self, name: str, command: list[str], startup_timeout: float = 30.0) -> None:
         super().__init__(startup_timeout)
-        self.extra_args = extra_args
+        self.name = name
+        self.command = command
 
     def _spawn(self) -> None:
-        command = [sys.executable, "-m", "fakeregistry", "serve", "--port", "0", "--quiet"]
         self.process = subprocess.Popen(
-            [*command, *self.extra_args],
+            [sys.executable, "-m", *self.command],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -203,11 +205,37 @@ class FakeRegistry(RegistryProcess):
         match = _SERVING.match(line)
         if match is None:
             self.stop()
-            raise RuntimeError(f"fakeregistry's first line was {line!r}, not 'Serving on ...'")
+            raise RuntimeError(f"{self.name}'s first line was {line!r}, not 'Serving on ...'")
         if match[1] != HOST:
             self.stop()
             raise RuntimeError(f"fakeregistry serves on {match[1]}, expected {HOST}")
         self.port = int(match[2])
+
+
+class FakeRegistry(ModuleServer):
+    """``python -m fakeregistry serve --port 0 --quiet`` (plus ``extra_args``)."""
+
+    name = "fakeregistry"
+
+    def __init__(self, extra_args: tuple[str, ...] = (), startup_timeout: float = 30.0) -> None:
+        command = ["fakeregistry", "serve", "--port", "0", "--quiet", *extra_args]
+        super().__init__("fakeregistry", command, startup_timeout)
+        self.extra_args = extra_args
+
+
+def instrumented_registry() -> ModuleServer:
+    """fakeregistry with the request log and fault middleware installed but idle."""
+    return ModuleServer("fakeregistry+instruments", ["benchmarks.instrumented"])
+
+
+def raw_ceiling() -> ModuleServer:
+    """The loopback ceiling server (only ``recv_into``, ``sendall``, ``sendfile``)."""
+    return ModuleServer("loopback ceiling", ["benchmarks.ceilings", "raw"])
+
+
+def bare_aiohttp() -> ModuleServer:
+    """A bare aiohttp handler answering a fixed manifest."""
+    return ModuleServer("bare aiohttp", ["benchmarks.ceilings", "aiohttp"])
 
 
 DISTRIBUTION_CONFIG = """\

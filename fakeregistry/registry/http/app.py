@@ -16,6 +16,7 @@ from fakeregistry.registry.http.auth import add_token_routes, auth_middleware
 from fakeregistry.registry.http.instrument import Instruments, instrument_middleware
 from fakeregistry.registry.http.keys import ON_ERROR, STORAGE
 from fakeregistry.registry.http.middleware import add_common_headers, registry_middleware
+from fakeregistry.registry.http.protocol import release_unclaimed_body
 from fakeregistry.registry.options import RegistryOptions
 from fakeregistry.registry.storage import Storage
 
@@ -50,6 +51,9 @@ def create_api_app(
         middlewares.append(auth_middleware(auth))
     app = web.Application(middlewares=middlewares, client_max_size=0)
     app.on_response_prepare.append(add_common_headers)
+    # A large body held for direct receiving but answered without being read (a 401, 404, ...)
+    # goes back to aiohttp, which reads or drops it as any unread body.
+    app.on_response_prepare.append(release_unclaimed_body)
     app[STORAGE] = storage if storage is not None else Storage(options)
     if on_error is not None:
         app[ON_ERROR] = on_error

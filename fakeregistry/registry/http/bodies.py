@@ -25,8 +25,9 @@ from aiohttp import web
 from aiohttp.client_exceptions import ClientPayloadError
 from aiohttp.http_exceptions import HttpProcessingError
 
+from fakeregistry.registry.http.direct import DirectBody
 from fakeregistry.registry.http.keys import STORAGE
-from fakeregistry.registry.http.protocol import close_without_lingering
+from fakeregistry.registry.http.protocol import claim_body, close_without_lingering, release_body
 from fakeregistry.rules.errors import ErrorCode, RegistryError
 
 __all__ = ["BODY_ERRORS", "BodyReader", "read_form", "refuse_content_encoding"]
@@ -68,10 +69,15 @@ class BodyReader:
     """Reads one request body piece by piece; call :meth:`close` when done (always).
 
     ``upload`` says whose cap the bytes count against (upload sessions, or manifests);
-    ``code`` is the error code of a broken or stalled body.
+    ``code`` is the error code of a broken or stalled body. With ``direct``, a large body our
+    connection handler held is received straight into stored segments (:attr:`direct`, read
+    with :meth:`wait_direct`; see :mod:`fakeregistry.registry.http.direct`); otherwise, and
+    when it was not held, the body is read piece by piece with :meth:`read`.
     """
 
-    def __init__(self, request: web.Request, *, upload: bool, code: ErrorCode) -> None:
+    def __init__(
+        self, request: web.Request, *, upload: bool, code: ErrorCode, direct: bool = False
+    ) -> None:
         refuse_content_encoding(request)
         storage = request.app[STORAGE]
         self._request = request
@@ -81,7 +87,48 @@ class BodyReader:
         self._upload = upload
         self._code = code
         self._counted = 0
+        self._closed = False
         self.size = 0
+        self.direct: DirectBody | None = claim_body(request, self._count) if direct else None
+        if self.direct is None:
+            release_body(request)
+
+    def _count(self, size: int) -> None:
+        if self._closed:
+            raise RegistryError(self._code, "body no longer read", headers=dict(CLOSE))
+        self._ledger.receive(size, upload=self._upload)
+        self._counted += size
+        self.size += size
+
+    async def wait_direct(self, wanted: int) -> int:
+        """Wait until ``wanted`` bytes of the direct body arrived (or all of it); the number
+        received. 408 when no byte arrives for the body timeout; the error of a body that
+        broke off or does not fit."""
+        body = self.direct
+        assert body is not None
+        while not body.done and body.received < wanted:
+            before = body.received
+            try:
+                async with asyncio.timeout(self._timeout):
+                    await body.wait(wanted)
+            except TimeoutError:
+                if body.received == before:
+                    body.abandon()
+                    close_without_lingering(self._request)
+                    raise RegistryError(
+                        self._code,
+                        f"no body data for {self._timeout:g} s (got {body.received} bytes)",
+                        status=408,
+                        headers=dict(CLOSE),
+                    ) from None
+        if body.error is not None:
+            close_without_lingering(self._request)
+            if isinstance(body.error, RegistryError):
+                raise body.error
+            raise RegistryError(
+                self._code, f"request body incomplete: {body.error}", headers=dict(CLOSE)
+            )
+        return body.received
 
     async def read(self) -> bytes:
         """The next piece of the body; ``b""`` at its end."""
@@ -114,6 +161,9 @@ class BodyReader:
 
     def close(self) -> None:
         """Stop counting the bytes read (they are committed to storage or dropped now)."""
+        self._closed = True
+        if self.direct is not None and not self.direct.done:
+            self.direct.abandon()
         self._ledger.received(self._counted, upload=self._upload)
         self._counted = 0
 

@@ -33,17 +33,26 @@ keeps aiohttp's own behaviour there; docs/hardening.md lists what differs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-from aiohttp.http_parser import RawRequestMessage
-from aiohttp.web_protocol import RequestHandler
+from aiohttp.http_parser import HttpRequestParser, RawRequestMessage
+from aiohttp.streams import StreamReader
+from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler, RequestPayloadError
 from aiohttp.web_request import BaseRequest
 
+from fakeregistry.registry.http.direct import DirectBody, HeldBody, eligible_length, is_plain_tcp
 from fakeregistry.registry.http.middleware import API_VERSION_HEADER
 from fakeregistry.rules.errors import ErrorCode, RegistryError, error_body
 
-__all__ = ["RegistryRunner", "close_without_lingering", "split_after_heads"]
+__all__ = [
+    "RegistryRunner",
+    "claim_body",
+    "close_without_lingering",
+    "release_body",
+    "split_after_heads",
+]
 
 log = logging.getLogger("fakeregistry")
 
@@ -78,11 +87,22 @@ def close_without_lingering(request: web.Request) -> None:
         protocol._lingering_time = 0.0
 
 
+# The body a connection holds for its handler to claim (see fakeregistry.registry.http.direct),
+# by connection: RequestHandler has __slots__, and instances are re-classed, so _Handler cannot
+# add attributes of its own.
+_HELD: dict[RequestHandler, HeldBody] = {}
+
+
 class _Handler(RequestHandler):
     __slots__ = ()  # same layout as RequestHandler: instances are re-classed, not built
 
     def data_received(self, data: bytes) -> None:
-        for piece in split_after_heads(data):
+        held = _HELD.get(self)
+        if held is not None:
+            held.held.append(data)  # read before reading paused; the claim or release uses it
+            return
+        pieces = split_after_heads(data)
+        for index, piece in enumerate(pieces):
             queued = len(self._messages)
             super().data_received(piece)
             if self._parse_failed(queued):
@@ -90,6 +110,64 @@ class _Handler(RequestHandler):
                 return  # the parser is broken now; the connection closes after the answer
             if self._force_close or self._close:
                 return
+            if len(self._messages) > queued and self._hold(pieces[index + 1 :]):
+                return
+
+    def _hold(self, rest: list[bytes]) -> bool:
+        """Hold the connection if the request just parsed has a body to receive directly."""
+        message, payload = self._messages[-1]
+        if not isinstance(message, RawRequestMessage) or not isinstance(payload, StreamReader):
+            return False
+        length = eligible_length(message, payload)
+        if length is None or not is_plain_tcp(self.transport):
+            return False
+        held = _HELD[self] = HeldBody(payload, length)
+        held.held.extend(rest)
+        assert self.transport is not None
+        self.transport.pause_reading()
+        return True
+
+    def claim(self, payload: StreamReader, count: Callable[[int], None]) -> DirectBody | None:
+        held = _HELD.get(self)
+        if held is None or held.payload is not payload or not is_plain_tcp(self.transport):
+            return None
+        del _HELD[self]
+        body = DirectBody(self, held, count)
+        body.start(held.held)
+        return body
+
+    def release(self, payload: StreamReader) -> None:
+        held = _HELD.get(self)
+        if held is None or held.payload is not payload:
+            return
+        del _HELD[self]
+        for data in held.held:
+            self.data_received(data)
+        self.resume_after_hold()
+
+    def give_back(self, *, fresh_parser: bool) -> None:
+        """The end of a directly received body: this handler is the transport's protocol
+        again (reading still paused); with ``fresh_parser`` the next request is parsed from
+        its first byte, without it the connection closes after the answer."""
+        if fresh_parser:
+            self._parser = _new_parser(self)
+        else:
+            self._lingering_time = 0.0
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.set_protocol(self)
+
+    def resume_after_hold(self) -> None:
+        """Read on, unless another body is held or aiohttp's flow control holds reading."""
+        transport = self.transport
+        if transport is None or transport.is_closing() or self in _HELD:
+            return
+        if not self._reading_paused and not self._buffer_paused:
+            transport.resume_reading()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        _HELD.pop(self, None)
+        super().connection_lost(exc)
 
     def _parse_failed(self, queued: int) -> bool:
         return any(
@@ -134,6 +212,47 @@ class _Handler(RequestHandler):
         )
         response.force_close()
         return response
+
+
+def _new_parser(handler: RequestHandler) -> HttpRequestParser:
+    """A parser as aiohttp's RequestHandler makes one, for the same connection."""
+    manager: Any = handler._manager
+    kwargs = manager._kwargs if manager is not None else {}
+    return HttpRequestParser(
+        handler,
+        handler._loop,
+        handler._read_bufsize,
+        max_line_size=handler.max_line_size,
+        max_field_size=handler.max_field_size,
+        max_headers=handler.max_headers,
+        payload_exception=RequestPayloadError,
+        auto_decompress=kwargs.get("auto_decompress", True),
+        max_msg_queue_size=MAX_MSG_QUEUE_SIZE,
+    )
+
+
+def claim_body(request: web.Request, count: Callable[[int], None]) -> DirectBody | None:
+    """Receive ``request``'s body directly into stored segments, when the connection held it
+    for that (:mod:`fakeregistry.registry.http.direct`); else None: read ``request.content``.
+    ``count(n)`` is called as bytes arrive, and may raise to refuse them."""
+    protocol = request.protocol
+    if isinstance(protocol, _Handler):
+        return protocol.claim(request.content, count)
+    return None
+
+
+def release_body(request: web.Request) -> None:
+    """Let aiohttp read ``request``'s body as usual if the connection held it (idempotent)."""
+    protocol = request.protocol
+    if isinstance(protocol, _Handler):
+        protocol.release(request.content)
+
+
+async def release_unclaimed_body(request: web.Request, response: web.StreamResponse) -> None:
+    """An ``on_response_prepare`` hook: a response sent without reading a held body releases
+    it, so aiohttp reads (or drops) the rest as it does for any unread body."""
+    if _HELD:  # almost always empty: a manifest GET pays one dict truth test
+        release_body(request)
 
 
 class _Server(web.Server):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 
 from aiohttp import web
 
 from fakeregistry.registry.http.bodies import BodyReader
+from fakeregistry.registry.http.direct import DirectBody
 from fakeregistry.registry.http.keys import STORAGE
-from fakeregistry.registry.storage import BlobWriter, Storage
+from fakeregistry.registry.storage import BlobWriter, Buffer, Storage
 from fakeregistry.rules.digest import Hasher
 from fakeregistry.rules.errors import ErrorCode, RegistryError
 from fakeregistry.rules.numbers import parse_decimal
@@ -56,7 +58,7 @@ _HASH_BATCH = 1024 * 1024
 _HASH_AHEAD = 8 * 1024 * 1024
 
 
-def _hash_batch(hasher: Hasher, batch: list[bytes]) -> None:
+def _hash_batch(hasher: Hasher, batch: Sequence[Buffer]) -> None:
     for data in batch:
         hasher.update(data)
 
@@ -66,18 +68,58 @@ async def stream_body(request: web.Request, writer: BlobWriter) -> None:
 
     A body cut off before its declared length raises ``BLOB_UPLOAD_INVALID``; the caller then
     discards the writer, so nothing partial is stored. :class:`BodyReader` refuses encoded
-    bodies, times out a stalled one and counts the bytes against the caps.
+    bodies, times out a stalled one and counts the bytes against the caps; a large body with
+    a ``Content-Length`` lands directly in stored memory (:mod:`.direct`).
     """
+    reader = BodyReader(request, upload=True, code=ErrorCode.BLOB_UPLOAD_INVALID, direct=True)
+    try:
+        if reader.direct is not None:
+            await _stream_direct(reader, reader.direct, writer)
+        else:
+            await _stream_pieces(reader, writer)
+    finally:
+        # No await between here and the caller's commit: the bytes move from "receiving" to
+        # stored atomically.
+        reader.close()
+    declared = content_length(request)
+    if declared is not None and declared != writer.size:
+        raise RegistryError(
+            ErrorCode.BLOB_UPLOAD_INVALID,
+            f"request body incomplete: got {writer.size} of {declared} bytes",
+        )
+
+
+async def _stream_direct(reader: BodyReader, body: DirectBody, writer: BlobWriter) -> None:
+    """Hash the directly received body on a worker thread, a batch behind the receiving."""
     loop = asyncio.get_running_loop()
-    batch: list[bytes] = []
+    hashed = 0
+    hashing: asyncio.Future[None] | None = None
+    try:
+        while hashed < body.length:
+            received = await reader.wait_direct(min(hashed + _HASH_BATCH, body.length))
+            if hashing is not None:
+                await hashing
+            views = body.views(hashed, received)
+            hashed = received
+            hashing = loop.run_in_executor(None, _hash_batch, writer.hasher, views)
+    finally:
+        if hashing is not None:
+            # The hasher must not be used (or the writer committed) while a thread updates it.
+            await asyncio.shield(hashing)
+    for segment in body.segments:
+        writer.keep(segment)
+
+
+async def _stream_pieces(reader: BodyReader, writer: BlobWriter) -> None:
+    loop = asyncio.get_running_loop()
+    batch: list[Buffer] = []
     batch_size = 0
     # At most one batch of this body is being hashed at a time, so the pieces reach the hasher
     # in order.
     hashing: asyncio.Future[None] | None = None
-    reader = BodyReader(request, upload=True, code=ErrorCode.BLOB_UPLOAD_INVALID)
+    # readany, not iter_chunks: with a chunked request body aiohttp can yield (b"", True)
+    # at every chunk boundary without end, which spun this loop forever on skopeo's uploads.
     try:
-        # readany, not iter_chunks: with a chunked request body aiohttp can yield (b"", True)
-        # at every chunk boundary without end, which spun this loop forever on skopeo's uploads.
         while data := await reader.read():
             writer.keep(data)
             batch.append(data)
@@ -89,19 +131,10 @@ async def stream_body(request: web.Request, writer: BlobWriter) -> None:
                     await hashing  # at once when done
                 hashing = loop.run_in_executor(None, _hash_batch, writer.hasher, batch)
                 batch, batch_size = [], 0
-        if hashing is not None:
-            await hashing
     finally:
-        # No await between here and the caller's commit: the bytes move from "receiving" to
-        # stored atomically.
-        reader.close()
+        if hashing is not None:
+            await asyncio.shield(hashing)
     _hash_batch(writer.hasher, batch)
-    declared = content_length(request)
-    if declared is not None and declared != writer.size:
-        raise RegistryError(
-            ErrorCode.BLOB_UPLOAD_INVALID,
-            f"request body incomplete: got {writer.size} of {declared} bytes",
-        )
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
