@@ -144,7 +144,11 @@ class AsyncRegistryServer:
         await web.TCPSite(runner, self.host, 0, ssl_context=self._server_ssl).start()
         self._blob_runner = runner
         port = int(runner.addresses[0][1])
-        blob_host.base_url = _url(self.host, port, self._server_ssl is not None)
+        # Another host name than the registry's, as a CDN has: clients that drop credentials on
+        # a redirect to another host (Go compares host names, not ports) drop them here too.
+        loopback = self.host in ("127.0.0.1", "0.0.0.0", "::1", "::", "localhost")
+        name = "localhost" if loopback else self.host
+        blob_host.base_url = _url(name, port, self._server_ssl is not None)
 
     async def start(self) -> None:
         """Bind and start serving; ``port`` then holds the real port."""
