@@ -651,3 +651,80 @@ def test_unknown_personality_is_refused() -> None:
 
     with pytest.raises(ValueError, match="unknown personality 'artifactory'"):
         RegistryOptions(personality="artifactory")
+
+
+# -- the switches: serve, the marker (session), the web page -------------------------------
+
+
+def test_serve_personality() -> None:
+    from tests.test_cli import start as serve
+
+    process, url = serve("--personality", "ghcr", "--quiet")
+    try:
+        ping = httpx.get(url + "v2/")
+        assert ping.status_code == 401
+        assert 'scope="repository:user/image:pull"' in ping.headers["WWW-Authenticate"]
+        token = httpx.get(url + "token", params={"scope": "repository:a/b:pull"}, auth=USER)
+        assert token.status_code == 200
+        assert "X-GitHub-Request-Id" in httpx.get(url + "v2/").headers
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_serve_personality_refuses_auth() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "fakeregistry", "serve", "--personality", "ecr", "--auth", "basic"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "brings its own auth" in done.stderr
+
+
+def test_marker_personality_shares_a_server_per_personality() -> None:
+    from fakeregistry import HandleConfig
+    from fakeregistry.testing.session import RegistrySession
+
+    session = RegistrySession()
+    try:
+        config = HandleConfig.from_marker({"personality": "ecr", "images": ["team/app:1"]})
+        assert config.users == {"user": "password"}
+        first = session.acquire(config)
+        assert first.server is not None
+        assert first.server.auth is not None
+        assert first.server.auth.mode == "basic"
+        assert first.pull("team/app:1").layers
+        again = session.acquire(HandleConfig.from_marker({"personality": "ecr"}))
+        assert again.url == first.url
+        assert httpx.get(f"{again.url}/v2/_catalog", auth=USER).json() == {"repositories": []}
+        assert session.acquire(HandleConfig()).url != first.url
+        with pytest.raises(ValueError, match="personality is fixed"):
+            again.configure(personality="ghcr")
+        again.configure(deletes=False)  # other options still change per test
+        assert again.server is not None
+        assert again.server.options.persona.name == "ecr"
+    finally:
+        session.close()
+    with pytest.raises(TypeError, match="brings its own auth"):
+        HandleConfig.from_marker({"personality": "ghcr", "auth": "token"})
+    with pytest.raises(TypeError, match="unknown personality"):
+        HandleConfig.from_marker({"personality": "nexus"})
+
+
+async def test_web_page_names_the_personality() -> None:
+    from aiohttp import test_utils
+
+    from fakeregistry import RegistryOptions
+    from fakeregistry.registry.app import create_app
+    from fakeregistry.registry.storage import Storage
+
+    for name, shown in (("zot", True), ("spec", False)):
+        app = create_app(storage=Storage(RegistryOptions(personality=name)), web_ui=True)
+        async with test_utils.TestClient(test_utils.TestServer(app)) as client:
+            text = await (await client.get("/")).text()
+        assert ("Personality: <b>zot</b>" in text) is shown

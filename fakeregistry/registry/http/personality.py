@@ -295,8 +295,6 @@ class _Shaper:
     def _shape(self, request: web.Request, route: object, response: web.StreamResponse) -> None:
         p = self.p
         headers = response.headers
-        for extra in p.all(pr.ExtraHeader):
-            headers[extra.name] = extra.value.format(id=secrets.token_hex(8).upper())
         if route in (uploads.start_upload, uploads.patch_upload, uploads.get_upload):
             status = p.rule(pr.UploadStatus)
             if status is not None and route is uploads.patch_upload and response.status == 202:
@@ -340,10 +338,7 @@ class _Shaper:
             message = rule.message or message
             content_type = rule.content_type or content_type
         headers = dict(error.headers)
-        for extra in self.p.all(pr.ExtraHeader):
-            headers[extra.name] = extra.value.format(id=secrets.token_hex(8).upper())
         if not changed:
-            error.headers = headers
             raise error
         return _envelope(status, code, message, error.detail, headers, content_type)
 
@@ -353,6 +348,18 @@ def personality_middleware(personality: Personality, app: web.Application) -> Mi
     :data:`PERSONALITY_STATE`); it must run inside the error and auth middlewares."""
     shaper = _Shaper(personality, app)
     app[PERSONALITY_STATE] = shaper.state
+    extras = personality.all(pr.ExtraHeader)
+    if extras:
+
+        async def add_extra_headers(request: web.Request, response: web.StreamResponse) -> None:
+            # On every /v2/ answer, the auth middleware's 401s included (ExtraHeader).
+            if request.path.startswith("/v2"):
+                for extra in extras:
+                    response.headers[extra.name] = extra.value.format(
+                        id=secrets.token_hex(8).upper()
+                    )
+
+        app.on_response_prepare.append(add_extra_headers)
 
     @web.middleware
     async def shape(request: web.Request, handler: Handler) -> web.StreamResponse:
