@@ -64,7 +64,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "fake_registry(images=[...], layout=(path, repo), tls=False, auth=None|'basic'|'token', "
         "users={name: password}, anonymous_pull=False, deletes=..., referrers=..., "
-        "negotiation=..., validation=...): set up the test's fake_registry",
+        "negotiation=..., validation=..., personality='spec'|'dockerhub'|'ghcr'|...): set up the "
+        "test's fake_registry",
     )
 
 

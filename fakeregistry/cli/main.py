@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from fakeregistry.cli.common import add_registry_arguments, registry_connection
 from fakeregistry.cli.manifest import add_manifest_commands, run_manifest
+from fakeregistry.cli.personalities import add_personalities_command, run_personalities
 from fakeregistry.cli.platforms import add_platforms_command, run_platforms
 from fakeregistry.cli.pull import add_pull_command, run_pull
 from fakeregistry.cli.serve import add_serve_command, run_serve
@@ -30,6 +31,7 @@ _COMMANDS: dict[str, Command] = {
     "pull": run_pull,
     "platforms": run_platforms,
     "manifest": run_manifest,
+    "personalities": run_personalities,
 }
 
 
@@ -50,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     add_pull_command(commands)
     add_platforms_command(commands)
     add_manifest_commands(commands)
+    add_personalities_command(commands)
     trust_commands.add_commands(commands, add_registry_arguments)
     return parser
 

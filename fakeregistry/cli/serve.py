@@ -12,6 +12,7 @@ import sys
 from fakeregistry.cli.common import UsageError, one_line
 from fakeregistry.registry.auth import AccessPolicy, AuthConfig, Users, parse_user
 from fakeregistry.registry.options import DEFAULT_MAX_MANIFEST_SIZE, RegistryOptions
+from fakeregistry.registry.personality import NAMES, get_personality
 from fakeregistry.registry.server import AsyncRegistryServer
 from fakeregistry.registry.tls import TLSConfig, load_tls
 from fakeregistry.registry.webui import add_web_ui
@@ -56,6 +57,14 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         default=3600.0,
         metavar="SECONDS",
         help="drop upload sessions idle this long (default 3600)",
+    )
+    serve.add_argument(
+        "--personality",
+        choices=NAMES,
+        default="spec",
+        metavar="NAME",
+        help="answer like a hosted registry: " + ", ".join(NAMES) + " (default spec; "
+        "`fakeregistry personalities` lists the rules)",
     )
     _add_limit_arguments(serve)
     _add_security_arguments(serve)
@@ -172,6 +181,11 @@ def _tls_config(args: argparse.Namespace) -> TLSConfig | bool:
 
 
 def _auth_config(args: argparse.Namespace) -> AuthConfig | None:
+    persona = get_personality(args.personality)
+    if persona.authenticates:
+        if args.auth is not None:
+            raise UsageError(f"--personality {persona.name} brings its own auth; drop --auth")
+        args.auth = "token"  # checked below like --auth; the personality picks the scheme
     if args.auth is None:
         if args.user or args.htpasswd or args.access or args.anonymous_pull:
             raise UsageError(
@@ -189,6 +203,8 @@ def _auth_config(args: argparse.Namespace) -> AuthConfig | None:
         raise UsageError(str(exc)) from None
     if args.anonymous_pull:
         policy = policy.with_anonymous_pull()
+    if persona.authenticates:
+        return AuthConfig.for_personality(persona, users=users or None, policy=policy)
     if not users and not policy.allows_anonymous:
         raise UsageError("--auth needs --user, --htpasswd or --anonymous-pull")
     return AuthConfig(mode=args.auth, users=users, policy=policy)
@@ -217,6 +233,7 @@ async def _serve(args: argparse.Namespace) -> int:
             max_bytes=args.max_bytes,
             max_upload_bytes=args.max_upload_bytes,
             max_uploads=args.max_uploads,
+            personality=args.personality,
         )
     except ValueError as exc:
         print(f"fakeregistry: {exc}", file=sys.stderr)
@@ -250,6 +267,11 @@ async def _serve(args: argparse.Namespace) -> int:
     if not args.quiet:
         for ref in seeded:
             print(f"Seeded {ref}", file=sys.stderr)
+        if auth is not None and auth.personality is not None and not (args.user or args.htpasswd):
+            print(
+                f"Personality {auth.personality.name}: sign in as user / password",
+                file=sys.stderr,
+            )
     try:
         await server.start()
     except OSError as exc:

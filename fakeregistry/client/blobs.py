@@ -166,7 +166,8 @@ class BlobsAPI:
                         "Content-Range": f"{start}-{start + len(chunk) - 1}",
                     },
                     data=chunk,
-                    ok=(202, 204),
+                    # ECR answers 201 (regclient: "AWS ECR returns a 201"), pulp 204.
+                    ok=(201, 202, 204),
                 ) as response:
                     location = _location(response, location)
             await self._finish_upload(host, location, actual, scopes, b"")

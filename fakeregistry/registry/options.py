@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from fakeregistry.registry.personality import Personality, get_personality
+
 __all__ = ["DEFAULT_MAX_MANIFEST_SIZE", "Negotiation", "RegistryOptions", "Validation"]
 
 Negotiation = Literal["strict", "lenient"]
@@ -40,6 +42,11 @@ class RegistryOptions:
     - ``max_upload_bytes``: a cap on the bytes of open upload sessions and upload bodies being
       received; None is no cap.
     - ``max_uploads``: a cap on the number of open upload sessions; None is no cap.
+    - ``personality``: answer like a hosted registry (``"dockerhub"``, ``"ghcr"``, ``"ecr"``,
+      ``"quay"``, ``"acr"``, ``"harbor"``, ``"gitlab"``, ``"zot"``, ``"distribution-2.8"``,
+      ``"distribution-3"``) or a :class:`~fakeregistry.registry.personality.Personality`
+      record; ``"spec"`` (the default) is the strict core. A server's personality is fixed
+      when it is made (its auth and storage host follow it); see ``docs/personalities.md``.
     """
 
     deletes: bool = True
@@ -52,8 +59,10 @@ class RegistryOptions:
     max_bytes: int | None = None
     max_upload_bytes: int | None = None
     max_uploads: int | None = None
+    personality: str | Personality = "spec"
 
     def __post_init__(self) -> None:
+        get_personality(self.personality)  # ValueError for an unknown name
         if self.negotiation not in ("strict", "lenient"):
             raise ValueError(f"negotiation must be 'strict' or 'lenient', not {self.negotiation!r}")
         if self.validation not in ("strict", "sparse"):
@@ -68,6 +77,11 @@ class RegistryOptions:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"{name} must be None or at least 0")
+
+    @property
+    def persona(self) -> Personality:
+        """The :class:`Personality` record ``personality`` names."""
+        return get_personality(self.personality)
 
     @property
     def strict_names(self) -> bool:

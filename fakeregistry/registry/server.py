@@ -26,7 +26,10 @@ from aiohttp import web
 
 from fakeregistry.registry.app import create_app
 from fakeregistry.registry.auth import AuthConfig
+from fakeregistry.registry.http.auth import AUTH
+from fakeregistry.registry.http.blobhost import BLOB_HOST
 from fakeregistry.registry.http.instrument import Instruments
+from fakeregistry.registry.http.personality import PERSONALITY_STATE
 from fakeregistry.registry.http.protocol import RegistryRunner
 from fakeregistry.registry.options import RegistryOptions
 from fakeregistry.registry.storage import Storage
@@ -88,10 +91,11 @@ class AsyncRegistryServer:
     ) -> None:
         self.storage = Storage(options)
         self.instruments = instruments
-        self.auth = auth
         self.app = create_app(
             storage=self.storage, on_error=on_error, instruments=instruments, auth=auth
         )
+        # What create_app chose: the given auth, or the personality's.
+        self.auth = self.app.get(AUTH)
         self.host = host
         self.port = port
         self.tls, self._server_ssl = _tls_setup(ssl_context, tls, tls_dir)
@@ -100,6 +104,7 @@ class AsyncRegistryServer:
             weakref.finalize(self, shutil.rmtree, self.tls.ca_path.parent, True)
         self._access_log = access_log
         self._runner: web.AppRunner | None = None
+        self._blob_runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
@@ -117,8 +122,37 @@ class AsyncRegistryServer:
         """The PEM file clients should trust (the generated CA's ``ca.crt``), if known."""
         return self.tls.ca_path if self.tls is not None else None
 
+    @property
+    def blob_host_url(self) -> str | None:
+        """The storage host blob redirects point at (a personality's), once started."""
+        blob_host = self.app.get(BLOB_HOST)
+        return blob_host.base_url if blob_host is not None else None
+
+    def reset_personality(self) -> None:
+        """Forget what the personality counted (Docker Hub's pulls)."""
+        state = self.app.get(PERSONALITY_STATE)
+        if state is not None:
+            state.reset()
+
+    async def _start_blob_host(self) -> None:
+        # docs/personalities.md "Blob redirects": a second listener, the CDN or storage host.
+        blob_host = self.app.get(BLOB_HOST)
+        if blob_host is None:
+            return
+        runner = RegistryRunner(blob_host.app(), access_log=None, handle_signals=False)
+        await runner.setup()
+        await web.TCPSite(runner, self.host, 0, ssl_context=self._server_ssl).start()
+        self._blob_runner = runner
+        port = int(runner.addresses[0][1])
+        # Another host name than the registry's, as a CDN has: clients that drop credentials on
+        # a redirect to another host (Go compares host names, not ports) drop them here too.
+        loopback = self.host in ("127.0.0.1", "0.0.0.0", "::1", "::", "localhost")
+        name = "localhost" if loopback else self.host
+        blob_host.base_url = _url(name, port, self._server_ssl is not None)
+
     async def start(self) -> None:
         """Bind and start serving; ``port`` then holds the real port."""
+        await self._start_blob_host()
         runner = RegistryRunner(
             self.app,
             access_log=self._access_log,
@@ -142,6 +176,9 @@ class AsyncRegistryServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._blob_runner is not None:
+            await self._blob_runner.cleanup()
+            self._blob_runner = None
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -234,6 +271,12 @@ class RegistryServer:
     def options(self) -> RegistryOptions:
         return self._server.storage.options
 
+    @property
+    def blob_host_url(self) -> str | None:
+        """``http://127.0.0.1:PORT`` of the storage host blob redirects point at, when the
+        personality redirects blob GETs."""
+        return self._server.blob_host_url
+
     def start(self) -> Self:
         """Start the thread and wait until the server accepts connections."""
         self._thread.start(self._server.start)
@@ -266,6 +309,11 @@ class RegistryServer:
     def reset(self) -> None:
         """Empty the registry."""
         self.call(self.storage.reset)
+        self.call(self._server.reset_personality)
+
+    def reset_personality(self) -> None:
+        """Forget what the personality counted (call on the server's loop)."""
+        self._server.reset_personality()
 
     def __enter__(self) -> Self:
         return self.start()

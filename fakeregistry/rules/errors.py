@@ -72,6 +72,9 @@ class ErrorCode(StrEnum):
     UNKNOWN = ("UNKNOWN", 500, "unknown error")
     # Ours, for requests no route answers; distribution sends a bare "404 page not found".
     NOT_FOUND = ("NOT_FOUND", 404, "no such endpoint")
+    # Quay's answer to a token request it cannot parse (endpoints/v2/errors.py), used by the
+    # quay personality's token endpoint.
+    INVALID_REQUEST = ("INVALID_REQUEST", 400, "invalid request")
     # Ours, for requests that are not valid HTTP (bad framing, headers, method); distribution
     # (Go's net/http) sends a bare "400 Bad Request".
     REQUEST_INVALID = ("REQUEST_INVALID", 400, "malformed HTTP request")

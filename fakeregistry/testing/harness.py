@@ -479,6 +479,8 @@ class FakeRegistry:
         if self.server is None:
             raise FeatureUnavailable(f"options cannot be changed on {self.url}")
         storage = self.server.storage
+        if options.get("personality", storage.options.personality) != storage.options.personality:
+            raise ValueError("a server's personality is fixed: use the marker's personality=")
         self.server.call(
             setattr, storage, "options", dataclasses.replace(storage.options, **options)
         )

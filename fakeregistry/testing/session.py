@@ -22,6 +22,7 @@ from fakeregistry.registry.auth import AccessPolicy, AuthConfig, AuthMode, Users
 from fakeregistry.registry.faults import FaultPlan
 from fakeregistry.registry.http.instrument import Instruments
 from fakeregistry.registry.options import RegistryOptions
+from fakeregistry.registry.personality import Personality, get_personality
 from fakeregistry.registry.requestlog import RequestLog
 from fakeregistry.registry.server import RegistryServer
 from fakeregistry.rules.errors import FeatureUnavailable
@@ -44,7 +45,9 @@ class HandleConfig:
     layout directories to load, ``{path: repository}``; ``options``: RegistryOptions fields.
     ``tls``: serve HTTPS with a throwaway CA; ``auth``: ``"basic"`` or ``"token"`` for
     ``users`` (``{name: password}``, default ``{"user": "password"}``), with
-    ``anonymous_pull`` letting requests without credentials pull.
+    ``anonymous_pull`` letting requests without credentials pull. ``personality``: answer
+    like a hosted registry (docs/personalities.md); one that always authenticates brings its
+    own auth (``auth`` is then not given) with ``users`` defaulting to ``{"user": "password"}``.
     """
 
     images: tuple[Any, ...] = ()
@@ -54,11 +57,22 @@ class HandleConfig:
     auth: AuthMode | None = None
     users: Mapping[str, str] = field(default_factory=dict)
     anonymous_pull: bool = False
+    personality: str | Personality = "spec"
 
     @classmethod
     def from_marker(cls, kwargs: Mapping[str, Any]) -> HandleConfig:
         known = set(RegistryOptions.__dataclass_fields__)
-        options = {k: v for k, v in kwargs.items() if k in known}
+        options = {k: v for k, v in kwargs.items() if k in known and k != "personality"}
+        personality = kwargs.get("personality", "spec")
+        try:
+            persona = get_personality(personality)
+        except ValueError as exc:
+            raise TypeError(f"fake_registry marker: {exc}") from None
+        if persona.authenticates and kwargs.get("auth") is not None:
+            raise TypeError(
+                f"fake_registry marker: personality {persona.name!r} brings its own auth; "
+                "leave auth out"
+            )
         security = {"tls", "auth", "users", "anonymous_pull"}
         unknown = set(kwargs) - known - security - {"images", "layout", "layouts"}
         if unknown:
@@ -70,7 +84,7 @@ class HandleConfig:
             path, repository = kwargs["layout"]
             layouts[str(path)] = repository
         users = dict(kwargs.get("users", {}))
-        if kwargs.get("auth") and not users:
+        if (kwargs.get("auth") or persona.authenticates) and not users:
             users = {"user": "password"}
         return cls(
             tuple(kwargs.get("images", ())),
@@ -80,12 +94,19 @@ class HandleConfig:
             auth=kwargs.get("auth"),
             users=users,
             anonymous_pull=bool(kwargs.get("anonymous_pull", False)),
+            personality=personality,
         )
 
     @property
     def server_key(self) -> tuple[Any, ...]:
         """Tests whose configurations share this key share a server."""
-        return (self.tls, self.auth, tuple(sorted(self.users.items())), self.anonymous_pull)
+        return (
+            self.tls,
+            self.auth,
+            tuple(sorted(self.users.items())),
+            self.anonymous_pull,
+            self.personality,
+        )
 
 
 @dataclass
@@ -130,14 +151,18 @@ class RegistrySession(Session):
         errors: list[BaseException] = []
         instruments = Instruments(RequestLog(), FaultPlan())
         auth = None
-        if config.auth is not None:
-            auth = AuthConfig(
-                mode=config.auth,
-                users=Users(config.users),
-                policy=AccessPolicy(anonymous_pull=config.anonymous_pull),
-            )
+        policy = AccessPolicy(anonymous_pull=config.anonymous_pull)
+        persona = get_personality(config.personality)
+        if persona.authenticates:
+            auth = AuthConfig.for_personality(persona, users=Users(config.users), policy=policy)
+        elif config.auth is not None:
+            auth = AuthConfig(mode=config.auth, users=Users(config.users), policy=policy)
         server = RegistryServer(
-            instruments=instruments, on_error=errors.append, tls=config.tls, auth=auth
+            RegistryOptions(personality=config.personality),
+            instruments=instruments,
+            on_error=errors.append,
+            tls=config.tls,
+            auth=auth,
         ).start()
         return _Server(server, errors)
 
@@ -153,7 +178,7 @@ class RegistrySession(Session):
         config = config or HandleConfig()
         server = self.server(config)
         entry = self._servers[config.server_key]
-        server.call(_reset, server, RegistryOptions())
+        server.call(_reset, server, RegistryOptions(personality=config.personality))
         entry.errors.clear()
         handle = _handle(server, config)
         seed(handle, config)
@@ -161,11 +186,12 @@ class RegistrySession(Session):
 
     def new_registry(self, **options: Any) -> FakeRegistry:
         """A further, independent registry (stopped by :meth:`release_extra`)."""
-        entry = self._start()
+        config = HandleConfig.from_marker({"personality": options.get("personality", "spec")})
+        entry = self._start(config)
         if options:
             entry.server.call(_reset, entry.server, RegistryOptions(**options))
         self._extra.append(entry)
-        return FakeRegistry.for_server(entry.server)
+        return _handle(entry.server, config)
 
     def check(self, handles: Iterable[FakeRegistry]) -> None:
         """Raise :class:`ServerError` with the server's traceback if serving failed."""
@@ -233,6 +259,10 @@ class ExternalSession(Session):
 
     def acquire(self, config: HandleConfig | None = None) -> FakeRegistry:
         config = config or HandleConfig()
+        if config.personality != "spec":
+            raise FeatureUnavailable(
+                f"personalities need fakeregistry's own server; {self.url} is what it is"
+            )
         if config.tls or config.auth or config.users or config.anonymous_pull:
             raise FeatureUnavailable(
                 "the fake_registry marker's tls/auth settings need fakeregistry's own server; "
@@ -282,6 +312,7 @@ def _reset(server: RegistryServer, options: RegistryOptions) -> None:
     """Runs on the server's loop: empty storage, log and faults, restore options."""
     server.storage.reset()
     server.storage.options = options
+    server.reset_personality()
     instruments = server.instruments
     if instruments is not None:
         instruments.log.clear()

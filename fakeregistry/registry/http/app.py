@@ -13,11 +13,14 @@ from aiohttp.typedefs import Middleware
 from fakeregistry.registry.auth import AuthConfig
 from fakeregistry.registry.http import base, blobs, discovery, health, manifests, uploads
 from fakeregistry.registry.http.auth import add_token_routes, auth_middleware
+from fakeregistry.registry.http.blobhost import BLOB_HOST, BlobHost
 from fakeregistry.registry.http.instrument import Instruments, instrument_middleware
 from fakeregistry.registry.http.keys import ON_ERROR, STORAGE
 from fakeregistry.registry.http.middleware import add_common_headers, registry_middleware
+from fakeregistry.registry.http.personality import personality_middleware
 from fakeregistry.registry.http.protocol import release_unclaimed_body
 from fakeregistry.registry.options import RegistryOptions
+from fakeregistry.registry.personality.rules import BlobRedirect
 from fakeregistry.registry.storage import Storage
 
 __all__ = ["STORAGE", "create_api_app"]
@@ -42,19 +45,30 @@ def create_api_app(
     ``instruments`` turns on the request log and fault injection.
     ``auth`` asks for credentials or tokens (:class:`fakeregistry.registry.auth.AuthConfig`) and
     serves
-    the token endpoint in token mode; None (the default) adds no auth middleware at all.
+    the token endpoint in token mode; None (the default) adds no auth middleware at all, unless
+    the options' personality copies a registry that always authenticates: then its shape
+    (:meth:`AuthConfig.for_personality`, user ``user``/``password``).
     """
+    store = storage if storage is not None else Storage(options)
+    personality = store.options.persona
+    if auth is None:
+        auth = AuthConfig.for_personality(personality)
     middlewares: list[Middleware] = [registry_middleware]
     if instruments is not None:
         middlewares.insert(0, instrument_middleware(instruments))
     if auth is not None:
         middlewares.append(auth_middleware(auth))
     app = web.Application(middlewares=middlewares, client_max_size=0)
+    if not personality.is_spec:
+        # docs/personalities.md: the personality's rules, inside auth, over the core.
+        app.middlewares.append(personality_middleware(personality, app))
+        if personality.rule(BlobRedirect) is not None:
+            app[BLOB_HOST] = BlobHost(store)
     app.on_response_prepare.append(add_common_headers)
     # A large body held for direct receiving but answered without being read (a 401, 404, ...)
     # goes back to aiohttp, which reads or drops it as any unread body.
     app.on_response_prepare.append(release_unclaimed_body)
-    app[STORAGE] = storage if storage is not None else Storage(options)
+    app[STORAGE] = store
     if on_error is not None:
         app[ON_ERROR] = on_error
     if auth is not None:

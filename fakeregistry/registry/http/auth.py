@@ -13,9 +13,10 @@ from aiohttp.typedefs import Handler, Middleware
 
 from fakeregistry.registry.auth import AuthConfig, required_access
 from fakeregistry.registry.http.bodies import read_form
+from fakeregistry.registry.personality import rules as pr
 from fakeregistry.rules.errors import ErrorCode, RegistryError
 
-__all__ = ["AUTH", "add_token_routes", "auth_middleware", "get_token"]
+__all__ = ["AUTH", "add_token_routes", "auth_middleware", "exchange_token", "get_token"]
 
 AUTH = web.AppKey("auth", AuthConfig)
 
@@ -38,7 +39,7 @@ def auth_middleware(config: AuthConfig) -> Middleware:
     @web.middleware
     async def check_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
-        if not path.startswith("/v2"):
+        if not path.startswith("/v2") or path == config.token_path:
             return await handler(request)
         name = request.match_info.get("name")
         needed = required_access(
@@ -70,10 +71,14 @@ def _form_text(form: dict[str, str], key: str) -> str | None:
 async def get_token(request: web.Request) -> web.Response:
     config = request.app[AUTH]
     authorization = request.headers.get("Authorization")
+    refresh = config.rule(pr.RefreshTokens)
     if request.method == "POST":
         form = await read_form(request)
         grant = form.get("grant_type")
-        if grant != "password":
+        if refresh is not None and grant == "refresh_token":
+            issued = config.issue_from_refresh(form.get("refresh_token"), [form.get("scope", "")])
+            return web.json_response(config.token_response(issued))
+        if grant != "password" or config.rule(pr.PasswordGrantRefused) is not None:
             # No refresh tokens are issued; clients fall back to GET on this answer.
             raise RegistryError(
                 ErrorCode.UNSUPPORTED, f"unsupported grant_type {grant!r}", status=400
@@ -85,13 +90,26 @@ async def get_token(request: web.Request) -> web.Response:
             username=_form_text(form, "username"),
             password=form.get("password", ""),
         )
-        body = issued.response()
+        body = config.token_response(issued)
         body["scope"] = " ".join(access.scope for access in issued.access)
         return web.json_response(body)
     issued = config.issue_token(
         authorization, request.query.getall("scope", []), request.query.get("service")
     )
-    return web.json_response(issued.response())
+    return web.json_response(config.token_response(issued))
+
+
+# ACR's POST /oauth2/exchange (grant_type=access_token): a refresh token for the identity of
+# the access token (here one of this server's own tokens stands in for the Entra ID token).
+# https://github.com/Azure/acr/blob/main/docs/AAD-OAuth.md
+async def exchange_token(request: web.Request) -> web.Response:
+    config = request.app[AUTH]
+    form = await read_form(request)
+    if form.get("grant_type") != "access_token":
+        raise RegistryError(ErrorCode.UNSUPPORTED, "grant_type must be access_token", status=400)
+    return web.json_response(
+        {"refresh_token": config.issue_refresh_token(form.get("access_token"))}
+    )
 
 
 def add_token_routes(app: web.Application, config: AuthConfig) -> None:
@@ -100,3 +118,6 @@ def add_token_routes(app: web.Application, config: AuthConfig) -> None:
     if config.mode == "token":
         app.router.add_get(config.token_path, get_token)
         app.router.add_post(config.token_path, get_token)
+        refresh = config.rule(pr.RefreshTokens)
+        if refresh is not None:
+            app.router.add_post(refresh.exchange_path, exchange_token)

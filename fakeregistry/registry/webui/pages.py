@@ -106,6 +106,7 @@ async def get_index_page(request: web.Request) -> web.Response:
         repositories=repositories,
         tag_count=sum(len(r.tags) for r in repositories),
         usage=storage.usage(),
+        personality=storage.options.persona,
     )
 
 
@@ -118,9 +119,14 @@ async def get_repository_page(request: web.Request) -> web.Response:
         storage, name, with_untagged=True, on_error=request.app.get(ON_ERROR)
     )
     usage = storage.usage()
+    persona = storage.options.persona
     if view is None:
-        return _render("missing.html", status=404, host=request.host, name=name, usage=usage)
-    return _render("repository.html", host=request.host, repository=view, usage=usage)
+        return _render(
+            "missing.html", 404, host=request.host, name=name, usage=usage, personality=persona
+        )
+    return _render(
+        "repository.html", host=request.host, repository=view, usage=usage, personality=persona
+    )
 
 
 def add_web_ui(app: web.Application) -> None:
