@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from fakeregistry.testing.harness import FakeRegistry
+from fakeregistry.tools.builder import Image
 from fakeregistry.tools.clientenv import write_client_env
 from fakeregistry.tools.demo import demo_content
 from tests.conftest import require_tool
@@ -121,6 +122,7 @@ def test_skopeo_and_docker_with_tls_and_token_auth(tmp_path: Path) -> None:
         env = tool_env(tmp_path / "home", json.loads(answer.stdout))
         # skopeo: push (copy within the registry, with token auth and TLS) and read back.
         single = next(i.item for i in demo_content() if i.repository == "demo/single" and i.tag)
+        assert isinstance(single, Image)
         run_tool(
             env,
             skopeo,
