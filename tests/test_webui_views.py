@@ -167,7 +167,7 @@ async def test_values_are_escaped_in_every_view(client: Client) -> None:
         engines_path("evil", "1", EVIL),
     ):
         html = await (await client.get(path)).text()
-        assert not re.search(r"<(script|img|b)\b", html), path
+        assert not re.search(r"<(script|img)\b|<b>", html), path
     html = await (await client.get(manifest_path("evil", "1"))).text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
