@@ -13,7 +13,7 @@ import pytest
 
 @contextmanager
 def serve(*args: str, quiet: bool = True, stderr: list[str] | None = None) -> Iterator[str]:
-    """Run ``fakeregistry serve --port 0 ARGS`` and yield its URL (``http://127.0.0.1:PORT/``);
+    """Run ``fakeregistry serve --port 0 ARGS`` and yield its URL (``http[s]://127.0.0.1:PORT/``);
     stop it with SIGTERM afterwards. Its stderr goes to ``stderr`` when given."""
     command = [sys.executable, "-m", "fakeregistry", "serve", "--port", "0", *args]
     if quiet:
@@ -21,7 +21,7 @@ def serve(*args: str, quiet: bool = True, stderr: list[str] | None = None) -> It
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout is not None
     first = process.stdout.readline()
-    match = re.fullmatch(r"Serving on (http://127\.0\.0\.1:\d+/)\n", first)
+    match = re.fullmatch(r"Serving on (https?://127\.0\.0\.1:\d+/)\n", first)
     if match is None:
         process.kill()
         _, err = process.communicate(timeout=10)

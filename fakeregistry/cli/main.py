@@ -1,8 +1,8 @@
 """The ``fakeregistry`` command: its parser, one subcommand per module, and :func:`main`.
 
-Each command lives in its own module (``serve``, ``pull``, ``platforms``, ``manifest``) with an
-``add_*`` function for its parser and a ``run_*`` function for its work; ``common`` holds the
-registry flags they share. ``sign``, ``verify`` and ``keygen`` come from
+Each command lives in its own module (``serve``, ``pull``, ``platforms``, ``manifest``,
+``env``) with an ``add_*`` function for its parser and a ``run_*`` function for its work;
+``common`` holds the registry flags they share. ``sign``, ``verify`` and ``keygen`` come from
 :mod:`fakeregistry.trust.commands`, which is handed the shared flags and connection.
 """
 
@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from fakeregistry.cli.common import add_registry_arguments, registry_connection
+from fakeregistry.cli.env import add_env_command, run_env
 from fakeregistry.cli.manifest import add_manifest_commands, run_manifest
 from fakeregistry.cli.personalities import add_personalities_command, run_personalities
 from fakeregistry.cli.platforms import add_platforms_command, run_platforms
@@ -32,6 +33,7 @@ _COMMANDS: dict[str, Command] = {
     "platforms": run_platforms,
     "manifest": run_manifest,
     "personalities": run_personalities,
+    "env": run_env,
 }
 
 
@@ -53,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     add_platforms_command(commands)
     add_manifest_commands(commands)
     add_personalities_command(commands)
+    add_env_command(commands)
     trust_commands.add_commands(commands, add_registry_arguments)
     return parser
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import logging
+import shutil
 import signal
 import sys
+import tempfile
 
 from fakeregistry.cli.common import UsageError, one_line
 from fakeregistry.registry.auth import AccessPolicy, AuthConfig, Users, parse_user
@@ -16,7 +19,8 @@ from fakeregistry.registry.personality import NAMES, get_personality
 from fakeregistry.registry.server import AsyncRegistryServer
 from fakeregistry.registry.tls import TLSConfig, load_tls
 from fakeregistry.registry.webui import add_web_ui
-from fakeregistry.tools.seed import SeedError, seed_storage
+from fakeregistry.tools.demo import push_demo, write_demo_keys
+from fakeregistry.tools.seed import SeedError, StorageTarget, seed_storage
 
 __all__ = ["add_serve_command", "run_serve"]
 
@@ -159,6 +163,18 @@ def _add_seed_arguments(serve: argparse.ArgumentParser) -> None:
         "image (default linux/amd64), several an OCI index (repeatable)",
     )
     content.add_argument(
+        "--demo",
+        action="store_true",
+        help="start with the demo content (multi-platform images, a nested index, an SBOM "
+        "referrer, a signed index); the same digests on every run",
+    )
+    content.add_argument(
+        "--demo-keys",
+        metavar="DIR",
+        help="with --demo: write the demo's signing key to DIR/cosign.key and DIR/cosign.pub "
+        "(default: a temporary directory removed on exit)",
+    )
+    content.add_argument(
         "--no-web-ui",
         action="store_true",
         help="no HTML page at / and /ui/<repository> (the API is the same either way)",
@@ -210,12 +226,21 @@ def _auth_config(args: argparse.Namespace) -> AuthConfig | None:
     return AuthConfig(mode=args.auth, users=users, policy=policy)
 
 
+def _temporary_directory() -> str:
+    """A directory removed when the process exits."""
+    path = tempfile.mkdtemp(prefix="fakeregistry-demo-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 def run_serve(args: argparse.Namespace) -> int:
     return asyncio.run(_serve(args))
 
 
 async def _serve(args: argparse.Namespace) -> int:
     try:
+        if args.demo_keys is not None and not args.demo:
+            raise UsageError("--demo-keys needs --demo")
         tls = _tls_config(args)
         auth = _auth_config(args)
     except UsageError as exc:
@@ -264,6 +289,10 @@ async def _serve(args: argparse.Namespace) -> int:
     except SeedError as exc:
         print(f"fakeregistry serve: {one_line(exc)}", file=sys.stderr)
         return 1
+    demo_key = None
+    if args.demo:
+        seeded += await push_demo(StorageTarget(server.storage))
+        demo_key = write_demo_keys(args.demo_keys or _temporary_directory())[1]
     if not args.quiet:
         for ref in seeded:
             print(f"Seeded {ref}", file=sys.stderr)
@@ -284,6 +313,8 @@ async def _serve(args: argparse.Namespace) -> int:
     print(f"Serving on {server.url}/", flush=True)
     if tls is True and server.ca_path is not None:
         print(f"CA certificate: {server.ca_path}", flush=True)
+    if demo_key is not None:
+        print(f"Demo signing key: {demo_key}", flush=True)
     await stop.wait()
     await server.stop()
     return 0

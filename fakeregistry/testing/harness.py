@@ -41,6 +41,7 @@ from fakeregistry.tools.builder import (
     build_image,
     build_index,
 )
+from fakeregistry.tools.clientenv import ClientEnv, write_client_env
 from fakeregistry.tools.seed import StorageTarget, load_layout, push_tree
 from fakeregistry.trust.sign import SignFormat, SignResult, sign, sign_sync
 
@@ -172,6 +173,21 @@ class FakeRegistry:
             ca_file=self.ca_path,
             username=username,
             password=password,
+        )
+
+    def client_env(self, directory: str | Path) -> ClientEnv:
+        """Write Docker ``config.json``, containers ``auth.json`` and ``registries.conf`` (and
+        over TLS ``certs.d/HOST/ca.crt`` and a CA bundle) for this registry into *directory*;
+        ``.env`` has the variables that point docker, skopeo, podman, buildah and oras at them
+        (:func:`fakeregistry.tools.clientenv.write_client_env`)::
+
+            setup = fake_registry.client_env(tmp_path)
+            subprocess.run(["skopeo", "inspect", f"docker://{fake_registry.ref('app')}"],
+                           env={**os.environ, **setup.env}, check=True)
+        """
+        username, password = self.credentials or (None, None)
+        return write_client_env(
+            directory, self.url, ca_file=self.ca_path, username=username, password=password
         )
 
     @classmethod

@@ -37,6 +37,7 @@ __all__ = [
     "check_bundle",
     "check_cosign",
     "find_signatures",
+    "referrer_format",
     "referrers_api_available",
 ]
 
@@ -169,6 +170,12 @@ async def _legacy(
         except (RegistryClientError, InvalidSignature) as exc:
             found.append(replace(base, problem=f"payload blob unreadable: {exc}"))
     return found
+
+
+def referrer_format(document: Mapping[str, Any]) -> Format | None:
+    """The signature format of a referrer's manifest (its ``artifactType``, or notation's
+    OCI 1.0 config form), None when it is no signature."""
+    return _referrer_format(None, document)
 
 
 def _referrer_format(descriptor_type: str | None, document: Mapping[str, Any]) -> Format | None:

@@ -5,9 +5,12 @@
   ``os.version`` and ``os.features``; attestation entries and entries without a platform are
   marked), or for an image the platform its config blob names.
 - ``GET /ui/<repository>`` shows one repository, its untagged manifests included.
+- ``GET /ui/<repository>/-/manifest/<ref>``, ``/-/raw/<ref>`` and ``/-/engines/<ref>?host=``
+  (``&format=json``): one manifest in full, its bytes, and what each engine would pull on a
+  host (:mod:`~fakeregistry.registry.webui.pages` lists the routes).
 
 Turn it on with ``create_app(..., web_ui=True)`` or :func:`add_web_ui` (``fakeregistry serve``
-does, unless ``--no-web-ui``). It adds only these two routes; ``/v2/`` is untouched.
+does, unless ``--no-web-ui``). It adds only these routes; ``/v2/`` is untouched.
 
 With auth on, the page asks what the API would: ``/`` needs ``registry:catalog:*`` and
 ``pull`` on every repository it shows (the catalog alone names repositories; their tags and
@@ -19,9 +22,12 @@ Every value from the registry is escaped (Jinja2 autoescape) and the page runs n
 ``Content-Security-Policy`` forbids any). Odd content never breaks the page: a config blob that
 is missing, too large, not JSON or without a platform is named as such on its row.
 
-The page is two modules: :mod:`~fakeregistry.registry.webui.view` builds what it shows from
-storage (no HTTP), :mod:`~fakeregistry.registry.webui.pages` renders the templates in
-``templates/`` and serves them.
+:mod:`~fakeregistry.registry.webui.view` builds what the lists show from storage (no HTTP),
+:mod:`~fakeregistry.registry.webui.detail` one manifest (with
+:mod:`~fakeregistry.registry.webui.signatures`), :mod:`~fakeregistry.registry.webui.engines`
+the engine view and :mod:`~fakeregistry.registry.webui.search` the front page's filter;
+:mod:`~fakeregistry.registry.webui.pages` renders the templates in ``templates/`` and serves
+them.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ __all__ = [
     "Note",
     "PlatformView",
     "RepositoryView",
+    "describe_manifest",
     "describe_repository",
     "short_digest",
 ]
@@ -394,3 +395,13 @@ def describe_repository(
         untagged_count=len(untagged),
         untagged=tuple(safely(None, stored) for stored in untagged) if with_untagged else (),
     )
+
+
+def describe_manifest(
+    storage: Storage, name: str, tag: str | None, stored: StoredManifest
+) -> ManifestView:
+    """What the page shows of one manifest of repository ``name`` (which must exist)."""
+    repo = storage.repository(name)
+    if repo is None:
+        raise KeyError(name)
+    return _Describer(storage, repo).manifest(tag, stored)
