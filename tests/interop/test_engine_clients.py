@@ -34,11 +34,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from fakeregistry import RegistryServer
+from fakeregistry import RegistryOptions, RegistryServer
 from fakeregistry.engine.selection import NoMatchingManifest, select_manifest
 from fakeregistry.platforms.platform import Platform
+from fakeregistry.rules import mediatypes as mt
 from fakeregistry.testing.harness import FakeRegistry
 from tests.conftest import require_tool
 from tests.skopeo import Skopeo
@@ -137,8 +139,6 @@ class Containers:
 
 @pytest.fixture(scope="module")
 def registry_server() -> Iterator[RegistryServer]:
-    from fakeregistry import RegistryOptions
-
     server = RegistryServer(RegistryOptions()).start()
     yield server
     server.stop()
@@ -158,9 +158,7 @@ def sources(registry_server: RegistryServer) -> dict[str, str]:
 
 def _index(server: RegistryServer, repo: str, tag: str) -> dict[str, Any]:
     """The list as our registry stores it (what every client then pulls)."""
-    import httpx
-
-    accept = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json"
+    accept = f"{mt.OCI_INDEX}, {mt.DOCKER_MANIFEST_LIST}"
     response = httpx.get(f"{server.url}/v2/{repo}/manifests/{tag}", headers={"Accept": accept})
     assert response.status_code == 200, response.text
     document: dict[str, Any] = response.json()
