@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from fakeregistry.engine.profiles import ALIASES
 from fakeregistry.engine.selection import (
     ATTESTATION_ANNOTATION,
     ENGINES,
@@ -742,7 +743,7 @@ def test_error_message(
         select_manifest(document, host, engine, requested=requested)
     assert str(caught.value) == message
     assert caught.value.message == message
-    assert caught.value.engine == engine
+    assert caught.value.engine == ALIASES.get(engine, engine)  # an alias answers as its profile
 
 
 @pytest.mark.parametrize(
