@@ -310,4 +310,24 @@ def _level(host: Platform) -> str:
 def test_platforms_lists_engines() -> None:
     done = run("platforms")
     assert done.returncode == 0
-    assert [line.split(":")[0] for line in done.stdout.splitlines()] == list(ENGINES)
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines[0 : 2 * len(ENGINES) : 2]] == list(ENGINES)
+    assert all(line.startswith("    upstream: ") for line in lines[1 : 2 * len(ENGINES) : 2])
+    assert lines[2 * len(ENGINES) :] == ["alias containers-image: skopeo"]
+
+
+def test_platforms_prints_each_profiles_upstream_version() -> None:
+    done = run("platforms")
+    assert "containerd/platforms v1.0.0-rc.4" in done.stdout.split("containerd-strict:")[0]
+    as_json = json.loads(run("platforms", "--json").stdout)
+    assert list(as_json["engines"]) == list(ENGINES)
+    upstream = {name: info["upstream"] for name, info in as_json["engines"].items()}
+    assert upstream["containerd"].endswith("containerd/platforms v1.0.0-rc.4")
+    assert upstream["moby"].endswith("containerd/platforms v1.0.0-rc.5")
+    assert upstream["moby-containerd"].endswith("containerd/platforms v1.0.0-rc.5")
+    assert upstream["skopeo-1.9"] == "containers/image v5.23.1"
+    assert "v5.23.1" in upstream["podman-4.3"]
+    assert "amd64 levels" in upstream["podman"]
+    assert as_json["aliases"] == {"containers-image": "skopeo"}
+    host = json.loads(run("platforms", "--host", "--json").stdout)
+    assert host["engines"]["containerd"]["upstream"] == upstream["containerd"]

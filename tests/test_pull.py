@@ -31,6 +31,7 @@ from fakeregistry.client import (
     RegistryClientError,
     SizeMismatchError,
 )
+from fakeregistry.engine.profiles import engine as engine_profile
 from fakeregistry.engine.pull import (
     ENGINE_ACCEPT,
     PullError,
@@ -329,7 +330,7 @@ def check_result(result: PullResult, pushed: Pushed_, row: Row, target: Target) 
         assert result.candidates[0].descriptor["digest"] == chosen.digest
         assert result.candidates[0].rank == 0
     # The request pattern: HEAD the tag then GET by digest, or GET the tag; then blobs.
-    head_first = row.engine not in ("docker-1.10", "containers-image")
+    head_first = engine_profile(row.engine).head_first
     first = result.trace[0]
     assert (first.method, first.status) == ("HEAD" if head_first else "GET", 200)
     assert first.url == f"{target.url}/v2/{pushed.repo}/manifests/latest"
@@ -352,7 +353,7 @@ async def test_pull(row: Row, target: Target) -> None:
     with pytest.raises(row.error) as caught:
         await pull(ref, host=row.host, engine=row.engine, platform=row.requested)
     if isinstance(caught.value, NoMatchingManifest):
-        assert caught.value.engine == row.engine
+        assert caught.value.engine == engine_profile(row.engine).name  # aliases: the profile
         if row.layout != "platformless":
             # Exactly what the engine's own rules say for that index.
             with pytest.raises(NoMatchingManifest) as direct:

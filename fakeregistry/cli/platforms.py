@@ -1,4 +1,5 @@
-"""``fakeregistry platforms``: the engine profiles, and what this machine is to each of them."""
+"""``fakeregistry platforms``: the engine profiles, the upstream version each follows, and what
+this machine is to each of them."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def add_platforms_command(commands: argparse._SubParsersAction[argparse.Argument
 
 
 def run_platforms(args: argparse.Namespace) -> int:
+    from fakeregistry.engine.profiles import ALIASES, engine
     from fakeregistry.engine.selection import (
         ENGINES,
         NoMatchingManifest,
@@ -29,9 +31,20 @@ def run_platforms(args: argparse.Namespace) -> int:
 
     if not args.host:
         if args.json:
-            print(json.dumps({name: describe_engine(name) for name in ENGINES}, indent=2))
+            profiles = {
+                name: {
+                    "description": describe_engine(name),
+                    "upstream": engine(name).upstream,
+                }
+                for name in ENGINES
+            }
+            print(json.dumps({"engines": profiles, "aliases": dict(ALIASES)}, indent=2))
         else:
-            print("\n".join(describe_engine(name) for name in ENGINES))
+            for name in ENGINES:
+                print(describe_engine(name))
+                print(f"    upstream: {engine(name).upstream}")
+            for alias, target in ALIASES.items():
+                print(f"alias {alias}: {target}")
         return 0
     host = Platform.host()
     engines: dict[str, dict[str, str]] = {}
@@ -44,6 +57,7 @@ def run_platforms(args: argparse.Namespace) -> int:
                 "wanted": exc.wanted.format_all(),
                 "message": exc.message,
                 "description": describe_engine(name),
+                "upstream": engine(name).upstream,
             }
     if args.json:
         document = {
@@ -63,4 +77,5 @@ def run_platforms(args: argparse.Namespace) -> int:
     print("Engines:")
     for name in ENGINES:
         print(f"  {describe_engine(name)}")
+        print(f"      upstream: {engine(name).upstream}")
     return 0

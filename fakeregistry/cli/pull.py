@@ -22,6 +22,7 @@ __all__ = ["add_pull_command", "run_pull"]
 
 
 def add_pull_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from fakeregistry.engine.profiles import ALIASES
     from fakeregistry.engine.selection import ENGINES
 
     pull = commands.add_parser(
@@ -35,7 +36,10 @@ def add_pull_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "--platform", metavar="P", help="the platform asked for, e.g. linux/arm/v7 (default: host)"
     )
     pull.add_argument(
-        "--engine", choices=ENGINES, default="moby", help="whose rules to follow (default moby)"
+        "--engine",
+        choices=(*ENGINES, *ALIASES),
+        default="moby",
+        help="whose rules to follow (default moby)",
     )
     pull.add_argument(
         "--host-platform",

@@ -39,7 +39,7 @@ from fakeregistry.client import (
 )
 from fakeregistry.client.connection import Connection, connect, sync_twin
 from fakeregistry.engine.layout import write_oci_layout
-from fakeregistry.engine.profiles import ENGINE_ACCEPT, ConfigCheck, Engine
+from fakeregistry.engine.profiles import ENGINE_ACCEPT, ConfigCheck, Engine, RequestSyntax
 from fakeregistry.engine.profiles import engine as _engine
 from fakeregistry.engine.results import (
     IndexStep,
@@ -49,6 +49,7 @@ from fakeregistry.engine.results import (
     PullResult,
 )
 from fakeregistry.engine.selection import NoMatchingManifest, select_manifest
+from fakeregistry.engine.selectors.containers_image import literal_platform
 from fakeregistry.platforms.platform import Platform, PlatformError
 from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.errors import RegistryError
@@ -75,13 +76,20 @@ PlatformLike = Platform | str | Mapping[str, Any]
 
 
 def _platform(
-    value: PlatformLike | None, what: str, *, host: Platform | None = None
+    value: PlatformLike | None,
+    what: str,
+    *,
+    host: Platform | None = None,
+    syntax: RequestSyntax = RequestSyntax.CONTAINERD,
 ) -> Platform | None:
     """A platform from a specifier (one-word ones completed from *host*, as the daemon
-    does), a platform JSON object, or as is."""
+    does; ``os/arch[/variant]`` as given for the containers/image tools), a platform JSON
+    object, or as is."""
     if value is None or isinstance(value, Platform):
         return value
     try:
+        if isinstance(value, str) and syntax is RequestSyntax.FLAGS:
+            return literal_platform(value)
         if isinstance(value, str):
             return Platform.parse(value, host=host)
         return Platform.from_json(value)
@@ -303,7 +311,8 @@ async def pull(
     - *ref*: an image reference, normalised as Docker does (``debian`` is
       ``docker.io/library/debian:latest``).
     - *platform*: what the user asked for (``docker pull --platform``): a specifier such as
-      ``"linux/arm/v7"``, a platform JSON object or a
+      ``"linux/arm/v7"`` (for podman and skopeo ``os/arch[/variant]`` as their flags take it,
+      not normalised), a platform JSON object or a
       :class:`~fakeregistry.platforms.platform.Platform`;
       ``None`` lets the engine use its host default.
     - *engine*: one of :data:`fakeregistry.engine.profiles.ENGINES` (default ``moby``).
@@ -329,7 +338,7 @@ async def pull(
     profile = _engine(engine)
     reference = _reference(ref)
     host_platform = _platform(host, "host") or Platform.host()
-    requested = _platform(platform, "requested", host=host_platform)
+    requested = _platform(platform, "requested", host=host_platform, syntax=profile.request_syntax)
     async with connect(reference.registry, connection) as client:
         return await _pull(
             reference, profile, host_platform, requested, client, output, progress,

@@ -11,7 +11,7 @@ why::
     ... ]}
     >>> select_manifest(index, "linux/arm64/v8", engine="moby").descriptor["digest"]
     'sha256:bb'
-    >>> select_manifest(index, "linux/arm64/v8", engine="containers-image")  # doctest: +ELLIPSIS
+    >>> select_manifest(index, "linux/arm64/v8", engine="skopeo")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     fakeregistry.engine.selection.NoMatchingManifest: no image found in image index for ...
@@ -30,26 +30,36 @@ Engines differ a lot (``docs/platform-rules.md`` part A, A3-A9). The profiles, i
     for an arm daemon with no such entry, any ``arm`` entry ("backwards compatibility with
     older versions that didn't compare variant").
 ``moby``
-    Docker 23 to today (``daemon/internal/distribution/pull_v2_unix.go``):
-    ``platforms.Only(host)`` where the host includes the amd64 micro-architecture level
-    (``maximumSpec()``), best fallback first, platform-less entries last. A Windows daemon
-    uses ``pull_v2_windows.go`` instead (same GOARCH, Windows build ≤ host's, the host's
-    build first).
+    Docker 23 to today with the graphdriver store
+    (``daemon/internal/distribution/pull_v2_unix.go``): ``platforms.Only(host)`` where the
+    host includes the amd64 micro-architecture level (``maximumSpec()``), best fallback
+    first, platform-less entries last. A Windows daemon uses ``pull_v2_windows.go`` instead
+    (same GOARCH, Windows build ≤ host's, the host's build first).
+``moby-containerd``
+    moby with the containerd image store (``daemon/containerd/image_pull.go``):
+    ``Only(hostPlatformSpec())`` (DefaultSpec plus the amd64 level) through the containerd
+    client on every OS, Windows included (containerd/platforms rc.5's LTSC floor).
 ``containerd``
     ``client.Pull`` without a platform (ctr, the CRI plugin): ``platforms.Default()`` —
     ``Only(DefaultSpec())`` with no amd64 level on Linux, ``Ordered(host, linux/arch)`` on
     macOS/FreeBSD, the exact host with newest ``os.version`` first on Windows;
     platform-less entries last (``core/images/handlers.go: FilterPlatforms/LimitManifests``).
+    containerd 2.x: containerd/platforms v1.0.0-rc.4's LTSC floor.
 ``containerd-strict``
     ``platforms.OnlyStrict`` (``DefaultStrict()``, which nerdctl uses when no platform is
     given): the normalized host only — no ``386`` on amd64, no older arm variants.
-``containers-image``
-    skopeo, podman, buildah (``internal/pkg/platform/platform_matcher.go``,
+``podman``, ``podman-4.3``
+    podman and buildah (containers/common ``libimage``): containerd's ``Normalize`` of the
+    requested os/arch/variant (``armhf`` → arm/v7), then containers/image's exact wanted
+    platforms (below). ``podman-4.3`` is Debian 12's (containers/image 5.23.1).
+``skopeo``, ``skopeo-1.9`` (alias ``containers-image``)
+    skopeo (``internal/pkg/platform/platform_matcher.go``,
     ``internal/manifest/{docker_schema2_list,oci_index}.go``): an ordered list of exact
-    ``{os, arch, variant}`` wanted platforms; no aliases and no cross-architecture fallback.
-    A Docker list is searched wanted-platform first; an OCI index ranks by wanted position,
-    then zstd/zstd:chunked annotations, then list order, and accepts platform-less entries
-    last.
+    ``{os, arch, variant}`` wanted platforms from the ``--override-*`` strings as given; no
+    aliases and no cross-architecture fallback. A Docker list is searched wanted-platform
+    first; an OCI index ranks by wanted position, then (current only) zstd/zstd:chunked
+    annotations, then list order, and accepts platform-less entries last. The current
+    library walks amd64 ``v4 → v3 → v2``; ``skopeo-1.9`` (5.23.1) has no amd64 levels.
 ``full``
     fakeregistry's own strict reading: moby's fallbacks, and *every* field counts —
     Windows ``os.version`` (A6), ``os.features`` and CPU ``features`` must be offered by the
@@ -75,8 +85,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fakeregistry.engine.index import load_index
-from fakeregistry.engine.profiles import ENGINES, describe_engine
+from fakeregistry.engine.profiles import ENGINES, RequestSyntax, describe_engine
 from fakeregistry.engine.profiles import engine as _engine
+from fakeregistry.engine.selectors.containers_image import literal_platform
 from fakeregistry.platforms.platform import Platform
 from fakeregistry.platforms.windows import windows_compatible
 from fakeregistry.rules.annotations import ATTESTATION_ANNOTATION
@@ -185,10 +196,12 @@ def select_manifest(
     - *host*: the machine the engine runs on, a :class:`Platform` (see
       :meth:`Platform.host`) or a specifier such as ``"linux/arm64/v8"`` or
       ``"linux/amd64/v3"`` (an amd64 level only moby and ``full`` use).
-    - *engine*: one of :data:`ENGINES`.
+    - *engine*: one of :data:`ENGINES` (or an alias such as ``containers-image``).
     - *requested*: what the user asked for (``docker pull --platform``, ``ctr pull
-      --platform``, ``skopeo --override-os/--override-arch/--override-variant``); specifier
-      strings are parsed on the host, as the daemon does. Affects the error text too.
+      --platform``, ``podman pull --os/--arch/--variant``, ``skopeo --override-*``). For
+      docker, moby and containerd a string is a containerd specifier, parsed on the host as
+      the daemon does; for podman and skopeo it is ``os/arch[/variant]`` taken as given (the
+      three flags; an empty part is a flag not given). Affects the error text too.
 
     Returns a :class:`Selection`; raises :class:`NoMatchingManifest` with the engine's
     message, :class:`ValueError` for an unknown engine or a malformed index.
@@ -201,10 +214,15 @@ def select_manifest(
     fakeregistry.engine.selection.NoMatchingManifest: no matching manifest for linux/arm64/v8 ...
     """
     profile = _engine(engine)
+    engine = profile.name  # an alias (containers-image) answers with its profile's name
     host_platform = Platform.parse(host) if isinstance(host, str) else host
-    wanted = (
-        Platform.parse(requested, host=host_platform) if isinstance(requested, str) else requested
-    )
+    wanted: Platform | None
+    if not isinstance(requested, str):
+        wanted = requested
+    elif profile.request_syntax is RequestSyntax.FLAGS:
+        wanted = literal_platform(requested)
+    else:
+        wanted = Platform.parse(requested, host=host_platform)
     media_type, entries = load_index(index)
     outcome = profile.select(entries, host_platform, wanted, media_type)
     ranked = [

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from fakeregistry.platforms.go import DIGITS, go_atoi
 from fakeregistry.platforms.platform import Platform, normalize_arch
-from fakeregistry.platforms.windows import windows_incompatibility, windows_version
+from fakeregistry.platforms.windows import RC5, windows_incompatibility, windows_version
 
 __all__ = ["Comparer", "MatcherGroup", "label", "only", "only_strict", "ordered"]
 
@@ -112,6 +112,7 @@ class MatcherGroup:
     spec: Platform  # normalized
     strict: bool
     windows: bool  # NewMatcher(p) with p.OS == "windows": version matcher and win32k strip
+    windows_rule: str = RC5  # whose LTSC floor the version matcher uses (windows.ltsc_floor)
 
     def _chain(self, floor: int) -> int:
         """How many levels the spec's ``vN`` steps down before *floor* (0: none, or no vN)."""
@@ -206,7 +207,9 @@ class MatcherGroup:
         if self.windows:
             host = windows_version(spec.os_version)
             if host != (0, 0, 0) and candidate.os_version:
-                why = windows_incompatibility(host, windows_version(candidate.os_version))
+                why = windows_incompatibility(
+                    host, windows_version(candidate.os_version), self.windows_rule
+                )
                 if why is not None:
                     return f"os.version {candidate.os_version}: {why}"
         features = _candidate_os_features(normalized, windows=self.windows)
@@ -255,31 +258,41 @@ class Comparer:
         return "?"
 
 
-def _matcher_group(spec: Platform, *, strict: bool, host_os: str) -> MatcherGroup:
+def _matcher_group(
+    spec: Platform, *, strict: bool, host_os: str, windows_rule: str
+) -> MatcherGroup:
     normalized = spec.normalize(host_os=host_os)
-    return MatcherGroup(normalized, strict=strict, windows=spec.os == "windows")
+    return MatcherGroup(
+        normalized, strict=strict, windows=spec.os == "windows", windows_rule=windows_rule
+    )
 
 
-def only(spec: Platform, host_os: str) -> Comparer:
-    """``platforms.Only(spec)``: *spec* and every platform it can also run, best first."""
+def only(spec: Platform, host_os: str, *, windows_rule: str = RC5) -> Comparer:
+    """``platforms.Only(spec)``: *spec* and every platform it can also run, best first.
+
+    *windows_rule* is the containerd/platforms version whose Windows LTSC floor applies
+    (:data:`fakeregistry.platforms.windows.FLOOR_RULES`).
+    """
     normalized = spec.normalize(host_os=host_os)
-    group = _matcher_group(normalized, strict=False, host_os=host_os)
+    group = _matcher_group(normalized, strict=False, host_os=host_os, windows_rule=windows_rule)
     return Comparer(f"Only({normalized.format_all()})", (group,), host_os)
 
 
-def only_strict(spec: Platform, host_os: str) -> Comparer:
+def only_strict(spec: Platform, host_os: str, *, windows_rule: str = RC5) -> Comparer:
     """``platforms.OnlyStrict(spec)``: the normalized *spec* alone, no fallbacks.
 
     >>> only_strict(Platform("linux", "x86_64"), "linux").name
     'OnlyStrict(linux/amd64)'
     """
     normalized = spec.normalize(host_os=host_os)
-    group = _matcher_group(normalized, strict=True, host_os=host_os)
+    group = _matcher_group(normalized, strict=True, host_os=host_os, windows_rule=windows_rule)
     return Comparer(f"OnlyStrict({normalized.format_all()})", (group,), host_os)
 
 
-def ordered(specs: Sequence[Platform], host_os: str) -> Comparer:
+def ordered(specs: Sequence[Platform], host_os: str, *, windows_rule: str = RC5) -> Comparer:
     """``platforms.Ordered(specs...)``: each spec exactly, earlier ones preferred."""
-    groups = tuple(_matcher_group(s, strict=True, host_os=host_os) for s in specs)
+    groups = tuple(
+        _matcher_group(s, strict=True, host_os=host_os, windows_rule=windows_rule) for s in specs
+    )
     names = ", ".join(s.format_all() for s in specs)
     return Comparer(f"Ordered({names})", groups, host_os)

@@ -1,5 +1,10 @@
 """containerd's selectors: ``platforms.Default()`` (``client.Pull`` without a platform: ctr,
-the CRI plugin) and ``platforms.DefaultStrict()`` (what nerdctl uses when no platform is given).
+the CRI plugin), ``platforms.DefaultStrict()`` (what nerdctl uses when no platform is given),
+and moby's containerd image store, which pulls through the containerd client.
+
+The containerd profiles follow the containerd release line, containerd/platforms
+v1.0.0-rc.4 (containerd 2.x); moby ``master`` vendors v1.0.0-rc.5, whose Windows LTSC floor
+differs (``docs/platform-rules.md`` A6).
 
     >>> from fakeregistry.engine.index import load_index
     >>> _, entries = load_index({"manifests": [
@@ -14,11 +19,23 @@ from __future__ import annotations
 
 from fakeregistry.engine.hostspec import default_spec, goos
 from fakeregistry.engine.index import Entry
-from fakeregistry.engine.selectors.outcome import Outcome, rejection, sorted_by_comparer
+from fakeregistry.engine.selectors.outcome import (
+    Outcome,
+    docker_messages,
+    moby_message,
+    rejection,
+    sorted_by_comparer,
+)
 from fakeregistry.platforms.match import only, only_strict, ordered
 from fakeregistry.platforms.platform import Platform
+from fakeregistry.platforms.windows import RC4, RC5
 
-__all__ = ["containerd", "containerd_strict"]
+__all__ = ["containerd", "containerd_strict", "moby_containerd_store"]
+
+CONTAINERD_RULE = RC4
+"""The containerd/platforms version the containerd profiles follow (containerd 2.x)."""
+MOBY_RULE = RC5
+"""The containerd/platforms version moby ``master`` vendors."""
 
 _NOT_FOUND = "no match for platform in manifest: not found"
 
@@ -38,15 +55,22 @@ def containerd(
     os_name = goos(host)
     spec = default_spec(host, amd64_level=False)
     if requested is not None:
-        comparer = only(requested, os_name)  # client.Pull, one platform: Only(Parse(s))
+        # client.Pull, one platform: Only(Parse(s))
+        comparer = only(requested, os_name, windows_rule=CONTAINERD_RULE)
     elif os_name == "windows":
         return _containerd_windows(entries, spec)
     elif os_name == "darwin":
-        comparer = ordered([spec, Platform("linux", spec.architecture)], os_name)
+        comparer = ordered(
+            [spec, Platform("linux", spec.architecture)], os_name, windows_rule=CONTAINERD_RULE
+        )
     elif os_name == "freebsd":
-        comparer = ordered([spec, Platform("linux", spec.architecture, spec.variant)], os_name)
+        comparer = ordered(
+            [spec, Platform("linux", spec.architecture, spec.variant)],
+            os_name,
+            windows_rule=CONTAINERD_RULE,
+        )
     else:
-        comparer = only(spec, os_name)
+        comparer = only(spec, os_name, windows_rule=CONTAINERD_RULE)
     accepted, rejected = sorted_by_comparer(entries, comparer, platformless=_no_platform)
     wanted = requested.normalize(host_os=os_name) if requested is not None else spec
     return Outcome(
@@ -65,7 +89,7 @@ def _containerd_windows(entries: list[Entry], spec: Platform) -> Outcome:
     No 386 fallback; among matches the greater ``os.version`` *string* wins (rc.2+), so
     ``10.0.26100.2605`` beats ``10.0.26100.10``.
     """
-    comparer = only_strict(spec, "windows")
+    comparer = only_strict(spec, "windows", windows_rule=CONTAINERD_RULE)
     outcome = Outcome(spec, message=_NOT_FOUND)
     matched: list[Entry] = []
     platformless: list[Entry] = []
@@ -90,8 +114,35 @@ def containerd_strict(
     platform only — no ``386`` on amd64, no older arm variants."""
     os_name = goos(host)
     spec = requested if requested is not None else default_spec(host, amd64_level=False)
-    comparer = only_strict(spec, os_name)
+    comparer = only_strict(spec, os_name, windows_rule=CONTAINERD_RULE)
     accepted, rejected = sorted_by_comparer(entries, comparer, platformless=_no_platform)
     return Outcome(
         spec.normalize(host_os=os_name), accepted, rejected, _NOT_FOUND, {}, comparer.name
+    )
+
+
+def moby_containerd_store(
+    entries: list[Entry], host: Platform, requested: Platform | None, media_type: str
+) -> Outcome:
+    """moby with the containerd image store (``daemon/containerd/image_pull.go``), on every OS.
+
+    The pull platform is the request, else ``hostPlatformSpec()`` — ``DefaultSpec()`` plus the
+    amd64 level (and, on Windows, the host's ``os.version``); the pull goes through the
+    containerd client with ``WithPlatform(FormatAll(p))``, i.e. ``Only(Parse(...))``: the
+    fallbacks of A4 (Windows included, 386 too), containerd/platforms rc.5's Windows floor, and
+    containerd's platform-less rule (only a missing ``platform`` is platform-less). No match:
+    ``no matching manifest for <FormatAll(p)> in the manifest list entries: <containerd's>``.
+    """
+    os_name = goos(host)
+    pull_platform = requested if requested is not None else default_spec(host, amd64_level=True)
+    comparer = only(pull_platform, os_name, windows_rule=MOBY_RULE)
+    accepted, rejected = sorted_by_comparer(entries, comparer, platformless=_no_platform)
+    message = f"{moby_message(pull_platform)}: {_NOT_FOUND}"
+    return Outcome(
+        pull_platform.normalize(host_os=os_name),
+        accepted,
+        rejected,
+        message,
+        docker_messages(message),
+        f"{comparer.name}: " + " | ".join(g.preview() for g in comparer.groups),
     )
