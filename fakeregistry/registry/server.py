@@ -26,6 +26,7 @@ from aiohttp import web
 
 from fakeregistry.registry.app import create_app
 from fakeregistry.registry.auth import AuthConfig
+from fakeregistry.registry.disk import open_storage
 from fakeregistry.registry.http.instrument import Instruments
 from fakeregistry.registry.http.protocol import RegistryRunner
 from fakeregistry.registry.options import RegistryOptions
@@ -70,6 +71,8 @@ class AsyncRegistryServer:
     """A registry served from the running event loop (for aiohttp users and the CLI).
 
     ``async with AsyncRegistryServer() as registry:`` binds, serves, and on exit stops.
+    ``storage_dir`` keeps the content on disk there (:mod:`fakeregistry.registry.disk`: one OCI
+    image layout per repository, durable before each 201) instead of in memory.
     """
 
     def __init__(
@@ -85,8 +88,9 @@ class AsyncRegistryServer:
         tls: bool | TLSConfig = False,
         tls_dir: str | Path | None = None,
         auth: AuthConfig | None = None,
+        storage_dir: str | Path | None = None,
     ) -> None:
-        self.storage = Storage(options)
+        self.storage: Storage = open_storage(options, storage_dir)
         self.instruments = instruments
         self.auth = auth
         self.app = create_app(
@@ -172,6 +176,7 @@ class RegistryServer:
         tls: bool | TLSConfig = False,
         tls_dir: str | Path | None = None,
         auth: AuthConfig | None = None,
+        storage_dir: str | Path | None = None,
     ) -> None:
         self._server = AsyncRegistryServer(
             options,
@@ -184,6 +189,7 @@ class RegistryServer:
             tls=tls,
             tls_dir=tls_dir,
             auth=auth,
+            storage_dir=storage_dir,
         )
         self._thread = LoopThread("fakeregistry")
 

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from fakeregistry.engine.layout import LayoutError, OCILayout, read_descriptor
 from fakeregistry.platforms.platform import Platform, PlatformError
-from fakeregistry.registry.storage import BlobWriter, Storage
+from fakeregistry.registry.storage import Storage
 from fakeregistry.rules import mediatypes as mt
 from fakeregistry.rules.annotations import REF_NAME_ANNOTATION
 from fakeregistry.rules.errors import FakeRegistryError, RegistryError
@@ -78,7 +78,7 @@ class StorageTarget:
     async def push_blob(self, repository: str, blob: BuiltBlob) -> None:
         self.storage.check_name(repository)
         if not self.storage.has_blob(repository, blob.digest):
-            writer = BlobWriter()
+            writer = self.storage.blob_writer()
             writer.write(blob.data)
             self.storage.put_blob(repository, blob.digest, writer)
 
