@@ -40,6 +40,9 @@ class RegistryOptions:
     - ``max_upload_bytes``: a cap on the bytes of open upload sessions and upload bodies being
       received; None is no cap.
     - ``max_uploads``: a cap on the number of open upload sessions; None is no cap.
+    - ``read_only``: pulls only; a push or delete answers 405 ``UNSUPPORTED``
+      (:mod:`fakeregistry.registry.http.operations` says why not 403 ``DENIED``).
+    - ``cors_origins``: browser origins (``*``: any) that get CORS headers and preflights.
     """
 
     deletes: bool = True
@@ -52,6 +55,8 @@ class RegistryOptions:
     max_bytes: int | None = None
     max_upload_bytes: int | None = None
     max_uploads: int | None = None
+    read_only: bool = False
+    cors_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.negotiation not in ("strict", "lenient"):

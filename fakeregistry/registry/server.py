@@ -20,13 +20,14 @@ import weakref
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 from aiohttp import web
 
 from fakeregistry.registry.app import create_app
 from fakeregistry.registry.auth import AuthConfig
 from fakeregistry.registry.disk import open_storage
+from fakeregistry.registry.http.accesslog import JsonAccessLogger
 from fakeregistry.registry.http.instrument import Instruments
 from fakeregistry.registry.http.protocol import RegistryRunner
 from fakeregistry.registry.options import RegistryOptions
@@ -39,6 +40,9 @@ __all__ = ["AsyncRegistryServer", "RegistryServer"]
 T = TypeVar("T")
 
 DEFAULT_HOST = "127.0.0.1"
+# Seconds :meth:`AsyncRegistryServer.stop` waits for requests in flight.
+DEFAULT_SHUTDOWN_TIMEOUT = 10.0
+LogFormat = Literal["text", "json"]
 ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
 
 
@@ -71,6 +75,9 @@ class AsyncRegistryServer:
     """A registry served from the running event loop (for aiohttp users and the CLI).
 
     ``async with AsyncRegistryServer() as registry:`` binds, serves, and on exit stops.
+    ``log_format="json"`` writes ``access_log`` as one JSON object per request
+    (:mod:`fakeregistry.registry.http.accesslog`); :meth:`stop` stops accepting connections
+    and gives requests in flight up to ``shutdown_timeout`` seconds to finish.
     ``storage_dir`` keeps the content on disk there (:mod:`fakeregistry.registry.disk`: one OCI
     image layout per repository, durable before each 201) instead of in memory.
     """
@@ -89,8 +96,14 @@ class AsyncRegistryServer:
         tls_dir: str | Path | None = None,
         auth: AuthConfig | None = None,
         storage_dir: str | Path | None = None,
+        log_format: LogFormat = "text",
+        shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
     ) -> None:
+        if log_format not in ("text", "json"):
+            raise ValueError(f"log_format must be 'text' or 'json', not {log_format!r}")
         self.storage: Storage = open_storage(options, storage_dir)
+        self._log_format = log_format
+        self._shutdown_timeout = shutdown_timeout
         self.instruments = instruments
         self.auth = auth
         self.app = create_app(
@@ -123,11 +136,17 @@ class AsyncRegistryServer:
 
     async def start(self) -> None:
         """Bind and start serving; ``port`` then holds the real port."""
+        logging_options: dict[str, Any] = (
+            {"access_log_class": JsonAccessLogger}
+            if self._log_format == "json"
+            else {"access_log_format": ACCESS_LOG_FORMAT}
+        )
         runner = RegistryRunner(
             self.app,
             access_log=self._access_log,
-            access_log_format=ACCESS_LOG_FORMAT,
             handle_signals=False,
+            shutdown_timeout=self._shutdown_timeout,
+            **logging_options,
         )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, ssl_context=self._server_ssl)
@@ -142,7 +161,8 @@ class AsyncRegistryServer:
         self.port = int(addresses[0][1])
 
     async def stop(self) -> None:
-        """Stop serving and close open connections."""
+        """Stop accepting connections, let requests in flight finish (up to
+        ``shutdown_timeout`` seconds), then close every connection."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -16,6 +16,7 @@ from fakeregistry.registry.http.auth import add_token_routes, auth_middleware
 from fakeregistry.registry.http.instrument import Instruments, instrument_middleware
 from fakeregistry.registry.http.keys import ON_ERROR, STORAGE
 from fakeregistry.registry.http.middleware import add_common_headers, registry_middleware
+from fakeregistry.registry.http.operations import operations_middleware
 from fakeregistry.registry.options import RegistryOptions
 from fakeregistry.registry.storage import Storage
 
@@ -43,7 +44,7 @@ def create_api_app(
     serves
     the token endpoint in token mode; None (the default) adds no auth middleware at all.
     """
-    middlewares: list[Middleware] = [registry_middleware]
+    middlewares: list[Middleware] = [operations_middleware, registry_middleware]
     if instruments is not None:
         middlewares.insert(0, instrument_middleware(instruments))
     if auth is not None:
