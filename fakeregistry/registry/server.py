@@ -116,7 +116,7 @@ class AsyncRegistryServer:
             # The CA went to a fresh temporary directory: remove it with the server.
             weakref.finalize(self, shutil.rmtree, self.tls.ca_path.parent, True)
         self._access_log = access_log
-        self._runner: web.AppRunner | None = None
+        self._runner: RegistryRunner | None = None
 
     @property
     def url(self) -> str:
@@ -164,7 +164,7 @@ class AsyncRegistryServer:
         """Stop accepting connections, let requests in flight finish (up to
         ``shutdown_timeout`` seconds), then close every connection."""
         if self._runner is not None:
-            await self._runner.cleanup()
+            await self._runner.stop_gracefully(self._shutdown_timeout)
             self._runner = None
 
     async def __aenter__(self) -> Self:
