@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from fakeregistry.cli.common import add_registry_arguments, registry_connection
+from fakeregistry.cli.export import add_export_command, run_export
 from fakeregistry.cli.manifest import add_manifest_commands, run_manifest
 from fakeregistry.cli.platforms import add_platforms_command, run_platforms
 from fakeregistry.cli.pull import add_pull_command, run_pull
@@ -30,6 +31,7 @@ _COMMANDS: dict[str, Command] = {
     "pull": run_pull,
     "platforms": run_platforms,
     "manifest": run_manifest,
+    "export": run_export,
 }
 
 
@@ -50,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     add_pull_command(commands)
     add_platforms_command(commands)
     add_manifest_commands(commands)
+    add_export_command(commands)
     trust_commands.add_commands(commands, add_registry_arguments)
     return parser
 

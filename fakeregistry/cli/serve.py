@@ -114,8 +114,8 @@ def _add_limit_arguments(serve: argparse.ArgumentParser) -> None:
         "--max-bytes",
         type=int,
         metavar="BYTES",
-        help="cap on blobs, manifests and open uploads held in memory; a push that does not "
-        "fit answers 413 SIZE_INVALID (default: no cap)",
+        help="cap on blobs, manifests and open uploads held in memory (with --storage: on "
+        "disk); a push that does not fit answers 413 SIZE_INVALID (default: no cap)",
     )
     limits.add_argument(
         "--max-upload-bytes",
