@@ -64,6 +64,8 @@ def reserved_segment(name: str) -> str | None:
     >>> reserved_segment("a/blobs/sha256"), reserved_segment("a/blobs/manifests")
     ('blobs/sha256', None)
     """
+    if "\x00" in name or "\\" in name:
+        return name  # no path may hold a NUL; a backslash is a separator on some systems
     segments = name.split("/")
     for i, segment in enumerate(segments):
         if segment in RESERVED_SEGMENTS or segment.startswith("."):
