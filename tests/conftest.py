@@ -36,15 +36,32 @@ def require_tool(name: str) -> str:
     return path
 
 
+# The stores a registry can keep its content in; test modules that run their tables over both
+# override the ``store`` fixture with ``params=STORES`` (``store_params``).
+STORES = ("memory", "disk")
+
+
 @pytest.fixture
-def make_registry() -> Iterator[RegistryFactory]:
+def store() -> str:
+    """Which store ``make_registry`` uses: ``memory`` unless a module asks for both."""
+    return "memory"
+
+
+@pytest.fixture
+def make_registry(
+    store: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RegistryFactory]:
     """Start registries with given options (``make_registry(deletes=False)``); all are stopped
-    after the test. Server-side exceptions fail the test."""
+    after the test. Server-side exceptions fail the test. With ``store == "disk"`` each one keeps
+    its content in a fresh directory (``fakeregistry serve --storage``)."""
     servers: list[RegistryServer] = []
     errors: list[BaseException] = []
 
     def make(**options: Any) -> RegistryServer:
-        server = RegistryServer(RegistryOptions(**options), on_error=errors.append).start()
+        storage_dir = tmp_path_factory.mktemp("store") if store == "disk" else None
+        server = RegistryServer(
+            RegistryOptions(**options), on_error=errors.append, storage_dir=storage_dir
+        ).start()
         servers.append(server)
         return server
 

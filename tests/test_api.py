@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from fakeregistry.rules import mediatypes as mt
-from tests.conftest import RegistryFactory
+from tests.conftest import STORES, RegistryFactory
 from tests.content import (
     canonical,
     digest_of,
@@ -26,6 +26,13 @@ from tests.content import (
     push_image,
     push_index,
 )
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest) -> str:
+    """Every row runs against the in-memory store and the disk store."""
+    return str(request.param)
+
 
 Vars = dict[str, str]
 Setup = Callable[[httpx.Client], Vars]

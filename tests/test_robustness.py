@@ -17,16 +17,27 @@ from hypothesis import strategies as st
 
 from fakeregistry import RegistryOptions, RegistryServer
 from fakeregistry.rules import mediatypes as mt
+from tests.conftest import STORES
 from tests.content import Pushed, digest_of, push_image
 
 SEED_REPO = "keep/me"
 
 
-@pytest.fixture(scope="module")
-def seeded() -> Iterator[tuple[httpx.Client, Pushed]]:
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest) -> str:
+    """The interrupted-body tests run against both stores."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="module", params=STORES)
+def seeded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[httpx.Client, Pushed]]:
     errors: list[BaseException] = []
+    storage_dir = tmp_path_factory.mktemp("store") if request.param == "disk" else None
+    options = RegistryOptions(deletes=False)
     with (
-        RegistryServer(RegistryOptions(deletes=False), on_error=errors.append) as server,
+        RegistryServer(options, on_error=errors.append, storage_dir=storage_dir) as server,
         httpx.Client(base_url=server.url, timeout=30) as http,
     ):
         yield http, push_image(http, SEED_REPO, "keep")

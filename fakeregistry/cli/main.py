@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from fakeregistry.cli.common import add_registry_arguments, registry_connection
 from fakeregistry.cli.env import add_env_command, run_env
+from fakeregistry.cli.export import add_export_command, run_export
 from fakeregistry.cli.manifest import add_manifest_commands, run_manifest
 from fakeregistry.cli.personalities import add_personalities_command, run_personalities
 from fakeregistry.cli.platforms import add_platforms_command, run_platforms
@@ -34,6 +35,7 @@ _COMMANDS: dict[str, Command] = {
     "manifest": run_manifest,
     "personalities": run_personalities,
     "env": run_env,
+    "export": run_export,
 }
 
 
@@ -56,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     add_manifest_commands(commands)
     add_personalities_command(commands)
     add_env_command(commands)
+    add_export_command(commands)
     trust_commands.add_commands(commands, add_registry_arguments)
     return parser
 

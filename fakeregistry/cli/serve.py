@@ -16,7 +16,7 @@ from fakeregistry.cli.common import UsageError, one_line
 from fakeregistry.registry.auth import AccessPolicy, AuthConfig, Users, parse_user
 from fakeregistry.registry.options import DEFAULT_MAX_MANIFEST_SIZE, RegistryOptions
 from fakeregistry.registry.personality import NAMES, get_personality
-from fakeregistry.registry.server import AsyncRegistryServer
+from fakeregistry.registry.server import DEFAULT_SHUTDOWN_TIMEOUT, AsyncRegistryServer
 from fakeregistry.registry.tls import TLSConfig, load_tls
 from fakeregistry.registry.webui import add_web_ui
 from fakeregistry.tools.demo import push_demo, write_demo_keys
@@ -73,6 +73,45 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     _add_limit_arguments(serve)
     _add_security_arguments(serve)
     _add_seed_arguments(serve)
+    _add_operation_arguments(serve)
+
+
+def _add_operation_arguments(serve: argparse.ArgumentParser) -> None:
+    ops = serve.add_argument_group("storage and operations")
+    ops.add_argument(
+        "--storage",
+        metavar="DIR",
+        help="keep the content on disk in DIR, one OCI image layout per repository, durable "
+        "before each 201 (default: in memory, gone at exit)",
+    )
+    ops.add_argument(
+        "--read-only",
+        action="store_true",
+        help="serve pulls only; pushes and deletes answer 405 UNSUPPORTED",
+    )
+    ops.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let browser pages from ORIGIN (e.g. http://localhost:3000; * for any) call the "
+        "API: CORS headers and preflights (repeatable)",
+    )
+    ops.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="access log lines: text, or one JSON object per request with method, path, "
+        "status, bytes, duration and user (default text)",
+    )
+    ops.add_argument(
+        "--shutdown-timeout",
+        type=float,
+        default=DEFAULT_SHUTDOWN_TIMEOUT,
+        metavar="SECONDS",
+        help="on SIGTERM or Ctrl-C stop accepting and let requests in flight finish this long "
+        f"(default {DEFAULT_SHUTDOWN_TIMEOUT:g})",
+    )
 
 
 def _add_limit_arguments(serve: argparse.ArgumentParser) -> None:
@@ -88,8 +127,8 @@ def _add_limit_arguments(serve: argparse.ArgumentParser) -> None:
         "--max-bytes",
         type=int,
         metavar="BYTES",
-        help="cap on blobs, manifests and open uploads held in memory; a push that does not "
-        "fit answers 413 SIZE_INVALID (default: no cap)",
+        help="cap on blobs, manifests and open uploads held in memory (with --storage: on "
+        "disk); a push that does not fit answers 413 SIZE_INVALID (default: no cap)",
     )
     limits.add_argument(
         "--max-upload-bytes",
@@ -153,6 +192,15 @@ def _add_seed_arguments(serve: argparse.ArgumentParser) -> None:
         metavar="DIR=REPO",
         help="load an OCI image layout directory into REPO before serving, tagged as its "
         "index.json's org.opencontainers.image.ref.name annotations say (repeatable)",
+    )
+    content.add_argument(
+        "--seed",
+        action="append",
+        default=[],
+        metavar="PATH[=REPO]",
+        help="load an OCI image layout directory, an OCI layout tarball or a docker save "
+        "tarball before serving; names and tags from the archive, or all into REPO "
+        "(repeatable)",
     )
     content.add_argument(
         "--seed-image",
@@ -259,6 +307,8 @@ async def _serve(args: argparse.Namespace) -> int:
             max_upload_bytes=args.max_upload_bytes,
             max_uploads=args.max_uploads,
             personality=args.personality,
+            read_only=args.read_only,
+            cors_origins=tuple(args.cors_origin),
         )
     except ValueError as exc:
         print(f"fakeregistry: {exc}", file=sys.stderr)
@@ -271,20 +321,27 @@ async def _serve(args: argparse.Namespace) -> int:
         access_log.addHandler(handler)
         access_log.setLevel(logging.INFO)
         access_log.propagate = False
-    server = AsyncRegistryServer(
-        options,
-        host=args.host,
-        port=args.port,
-        access_log=access_log,
-        tls=tls,
-        tls_dir=args.tls_dir,
-        auth=auth,
-    )
+    try:
+        server = AsyncRegistryServer(
+            options,
+            host=args.host,
+            port=args.port,
+            access_log=access_log,
+            tls=tls,
+            tls_dir=args.tls_dir,
+            auth=auth,
+            storage_dir=args.storage,
+            log_format=args.log_format,
+            shutdown_timeout=args.shutdown_timeout,
+        )
+    except OSError as exc:
+        print(f"fakeregistry: cannot use --storage {args.storage}: {exc}", file=sys.stderr)
+        return 1
     if not args.no_web_ui:
         add_web_ui(server.app)
     try:
         seeded = await seed_storage(
-            server.storage, layouts=args.seed_layout, images=args.seed_image
+            server.storage, layouts=args.seed_layout, images=args.seed_image, archives=args.seed
         )
     except SeedError as exc:
         print(f"fakeregistry serve: {one_line(exc)}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""What a registry holds in memory, and the caps that keep a client from filling it.
+"""What a registry holds in memory (with the disk store: on disk), and the caps that keep a
+client from filling it.
 
 :class:`Ledger` counts the bytes of stored blobs (once per digest), stored manifests (per
 repository), open upload sessions, and request bodies still being received (counted as they

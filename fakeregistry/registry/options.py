@@ -47,6 +47,9 @@ class RegistryOptions:
       ``"distribution-3"``) or a :class:`~fakeregistry.registry.personality.Personality`
       record; ``"spec"`` (the default) is the strict core. A server's personality is fixed
       when it is made (its auth and storage host follow it); see ``docs/personalities.md``.
+    - ``read_only``: pulls only; a push or delete answers 405 ``UNSUPPORTED``
+      (:mod:`fakeregistry.registry.http.operations` says why not 403 ``DENIED``).
+    - ``cors_origins``: browser origins (``*``: any) that get CORS headers and preflights.
     """
 
     deletes: bool = True
@@ -60,6 +63,8 @@ class RegistryOptions:
     max_upload_bytes: int | None = None
     max_uploads: int | None = None
     personality: str | Personality = "spec"
+    read_only: bool = False
+    cors_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         get_personality(self.personality)  # ValueError for an unknown name

@@ -20,12 +20,14 @@ import weakref
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 from aiohttp import web
 
 from fakeregistry.registry.app import create_app
 from fakeregistry.registry.auth import AuthConfig
+from fakeregistry.registry.disk import open_storage
+from fakeregistry.registry.http.accesslog import JsonAccessLogger
 from fakeregistry.registry.http.auth import AUTH
 from fakeregistry.registry.http.blobhost import BLOB_HOST
 from fakeregistry.registry.http.instrument import Instruments
@@ -41,6 +43,9 @@ __all__ = ["AsyncRegistryServer", "RegistryServer"]
 T = TypeVar("T")
 
 DEFAULT_HOST = "127.0.0.1"
+# Seconds :meth:`AsyncRegistryServer.stop` waits for requests in flight.
+DEFAULT_SHUTDOWN_TIMEOUT = 10.0
+LogFormat = Literal["text", "json"]
 ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
 
 
@@ -73,6 +78,11 @@ class AsyncRegistryServer:
     """A registry served from the running event loop (for aiohttp users and the CLI).
 
     ``async with AsyncRegistryServer() as registry:`` binds, serves, and on exit stops.
+    ``log_format="json"`` writes ``access_log`` as one JSON object per request
+    (:mod:`fakeregistry.registry.http.accesslog`); :meth:`stop` stops accepting connections
+    and gives requests in flight up to ``shutdown_timeout`` seconds to finish.
+    ``storage_dir`` keeps the content on disk there (:mod:`fakeregistry.registry.disk`: one OCI
+    image layout per repository, durable before each 201) instead of in memory.
     """
 
     def __init__(
@@ -88,8 +98,15 @@ class AsyncRegistryServer:
         tls: bool | TLSConfig = False,
         tls_dir: str | Path | None = None,
         auth: AuthConfig | None = None,
+        storage_dir: str | Path | None = None,
+        log_format: LogFormat = "text",
+        shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
     ) -> None:
-        self.storage = Storage(options)
+        if log_format not in ("text", "json"):
+            raise ValueError(f"log_format must be 'text' or 'json', not {log_format!r}")
+        self.storage: Storage = open_storage(options, storage_dir)
+        self._log_format = log_format
+        self._shutdown_timeout = shutdown_timeout
         self.instruments = instruments
         self.app = create_app(
             storage=self.storage, on_error=on_error, instruments=instruments, auth=auth
@@ -103,7 +120,7 @@ class AsyncRegistryServer:
             # The CA went to a fresh temporary directory: remove it with the server.
             weakref.finalize(self, shutil.rmtree, self.tls.ca_path.parent, True)
         self._access_log = access_log
-        self._runner: web.AppRunner | None = None
+        self._runner: RegistryRunner | None = None
         self._blob_runner: web.AppRunner | None = None
 
     @property
@@ -152,12 +169,18 @@ class AsyncRegistryServer:
 
     async def start(self) -> None:
         """Bind and start serving; ``port`` then holds the real port."""
+        logging_options: dict[str, Any] = (
+            {"access_log_class": JsonAccessLogger}
+            if self._log_format == "json"
+            else {"access_log_format": ACCESS_LOG_FORMAT}
+        )
         await self._start_blob_host()
         runner = RegistryRunner(
             self.app,
             access_log=self._access_log,
-            access_log_format=ACCESS_LOG_FORMAT,
             handle_signals=False,
+            shutdown_timeout=self._shutdown_timeout,
+            **logging_options,
         )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, ssl_context=self._server_ssl)
@@ -172,9 +195,10 @@ class AsyncRegistryServer:
         self.port = int(addresses[0][1])
 
     async def stop(self) -> None:
-        """Stop serving and close open connections."""
+        """Stop accepting connections, let requests in flight finish (up to
+        ``shutdown_timeout`` seconds), then close every connection."""
         if self._runner is not None:
-            await self._runner.cleanup()
+            await self._runner.stop_gracefully(self._shutdown_timeout)
             self._runner = None
         if self._blob_runner is not None:
             await self._blob_runner.cleanup()
@@ -209,6 +233,7 @@ class RegistryServer:
         tls: bool | TLSConfig = False,
         tls_dir: str | Path | None = None,
         auth: AuthConfig | None = None,
+        storage_dir: str | Path | None = None,
     ) -> None:
         self._server = AsyncRegistryServer(
             options,
@@ -221,6 +246,7 @@ class RegistryServer:
             tls=tls,
             tls_dir=tls_dir,
             auth=auth,
+            storage_dir=storage_dir,
         )
         self._thread = LoopThread("fakeregistry")
 

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from fakeregistry.registry.limits import Ledger, Usage
 from fakeregistry.registry.options import RegistryOptions
@@ -104,6 +105,10 @@ class BlobWriter:
     """
 
     __slots__ = ("_pending", "chunks", "hasher", "size")
+
+    #: The bytes stay in memory, so a large body may be received straight into the memory that
+    #: stores it (registry/http/direct.py); writers that put bytes on disk say False.
+    in_memory: ClassVar[bool] = True
 
     def __init__(self, hasher: Hasher | None = None) -> None:
         self.hasher: Hasher = hasher or new_hasher()
@@ -229,6 +234,22 @@ class Storage:
         """What the registry holds now, and its caps (:mod:`fakeregistry.registry.limits`)."""
         return self.ledger.usage(len(self.uploads))
 
+    # -- what a backend provides ---------------------------------------------------------------
+    # The disk store (:mod:`fakeregistry.registry.disk`) overrides these three and the commit
+    # methods; in memory they are trivial.
+
+    def blob_writer(self, hasher: Hasher | None = None) -> BlobWriter:
+        """A writer for one request body that becomes a whole blob (:meth:`put_blob`)."""
+        return BlobWriter(hasher)
+
+    async def flush(self, source: BlobWriter | Upload) -> None:
+        """Make the bytes collected in ``source`` durable before they are committed. In memory
+        there is nothing to do and nothing is awaited, so the caller's check-then-commit stays
+        atomic on the event loop."""
+
+    def _new_upload(self, name: str) -> Upload:
+        return Upload(id=str(uuid.uuid4()), repository=name, touched=self._clock())
+
     # -- names -------------------------------------------------------------------------------
 
     def check_name(self, name: str) -> None:
@@ -326,7 +347,7 @@ class Storage:
         """Open an upload session in ``name``."""
         self._expire_uploads()
         self.ledger.check_session(len(self.uploads))
-        upload = Upload(id=str(uuid.uuid4()), repository=name, touched=self._clock())
+        upload = self._new_upload(name)
         self.uploads[upload.id] = upload
         return upload
 

@@ -17,22 +17,32 @@ Errors a user can fix (a missing directory, a bad reference or platform) are
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import hashlib
+import tarfile
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from fakeregistry.engine.layout import LayoutError, OCILayout, read_descriptor
 from fakeregistry.platforms.platform import Platform, PlatformError
-from fakeregistry.registry.storage import BlobWriter, Storage
+from fakeregistry.registry.storage import Storage
 from fakeregistry.rules import mediatypes as mt
-from fakeregistry.rules.annotations import REF_NAME_ANNOTATION
+from fakeregistry.rules.annotations import CONTAINERD_IMAGE_NAME_ANNOTATION, REF_NAME_ANNOTATION
 from fakeregistry.rules.errors import FakeRegistryError, RegistryError
 from fakeregistry.rules.reference import (
     DEFAULT_TAG,
     is_valid_repository,
     is_valid_tag,
     split_reference,
+)
+from fakeregistry.tools.archives import (
+    ArchiveError,
+    DockerImage,
+    archive_kind,
+    read_docker_save,
+    split_image_name,
 )
 from fakeregistry.tools.builder import BuiltBlob, Image, Index, build_image, build_index
 
@@ -43,8 +53,10 @@ __all__ = [
     "SeedError",
     "SeedTarget",
     "StorageTarget",
+    "load_archive",
     "load_layout",
     "parse_layout_seed",
+    "parse_seed",
     "push_tree",
     "seed_storage",
 ]
@@ -78,7 +90,7 @@ class StorageTarget:
     async def push_blob(self, repository: str, blob: BuiltBlob) -> None:
         self.storage.check_name(repository)
         if not self.storage.has_blob(repository, blob.digest):
-            writer = BlobWriter()
+            writer = self.storage.blob_writer()
             writer.write(blob.data)
             self.storage.put_blob(repository, blob.digest, writer)
 
@@ -189,8 +201,16 @@ async def load_layout(target: SeedTarget, root: Path, repository: str) -> list[s
         raise SeedError(str(exc)) from None
 
 
-async def _load_layout(target: SeedTarget, layout: OCILayout, repository: str) -> list[str]:
-    async def push(descriptor: Any, where: str) -> None:
+async def _load_layout(
+    target: SeedTarget,
+    layout: OCILayout,
+    repository: str | Callable[[Mapping[str, Any]], tuple[str, str | None]],
+) -> list[str]:
+    """Push ``layout``; ``repository`` is one name for every entry (tags from ``ref.name``), or
+    a function naming each ``index.json`` entry's repository and tag. Returns ``TAG`` per tag
+    pushed (``REPO:TAG`` when named by the function)."""
+
+    async def push(descriptor: Any, where: str, repo: str) -> None:
         media_type, digest = read_descriptor(descriptor, where)
         if media_type not in mt.MANIFEST_TYPES:
             return
@@ -199,7 +219,7 @@ async def _load_layout(target: SeedTarget, layout: OCILayout, repository: str) -
         if media_type in mt.INDEX_TYPES:
             children = doc.get("manifests", [])
             for i, child in enumerate(children if isinstance(children, list) else []):
-                await push(child, f"{digest}: manifests[{i}]")
+                await push(child, f"{digest}: manifests[{i}]", repo)
         else:
             layers = doc.get("layers", [])
             blobs = [doc.get("config"), *(layers if isinstance(layers, list) else [])]
@@ -207,20 +227,121 @@ async def _load_layout(target: SeedTarget, layout: OCILayout, repository: str) -
                 if isinstance(blob, Mapping) and blob.get("urls"):
                     continue
                 blob_type, blob_digest = read_descriptor(blob, f"{digest}: blob {i}")
-                await target.push_blob(repository, BuiltBlob(layout.blob(blob_digest), blob_type))
-        await target.push_manifest(repository, digest, body, media_type)
+                await target.push_blob(repo, BuiltBlob(layout.blob(blob_digest), blob_type))
+        await target.push_manifest(repo, digest, body, media_type)
 
     tags: list[str] = []
     index_json = layout.root / "index.json"
     for i, descriptor in enumerate(layout.manifests):
-        await push(descriptor, f"{index_json}: manifests[{i}]")
-        annotations = descriptor.get("annotations")
-        tag = annotations.get(REF_NAME_ANNOTATION) if isinstance(annotations, Mapping) else None
+        if isinstance(repository, str):
+            repo = repository
+            annotations = descriptor.get("annotations") if isinstance(descriptor, Mapping) else None
+            found = (
+                annotations.get(REF_NAME_ANNOTATION) if isinstance(annotations, Mapping) else None
+            )
+            tag = found if isinstance(found, str) and found else None
+        else:
+            repo, tag = repository(descriptor if isinstance(descriptor, Mapping) else {})
+        await push(descriptor, f"{index_json}: manifests[{i}]", repo)
         media_type, digest = read_descriptor(descriptor, "")
-        if isinstance(tag, str) and tag and media_type in mt.MANIFEST_TYPES:
-            await target.push_manifest(repository, tag, layout.blob(digest), media_type)
-            tags.append(tag)
+        if tag is not None and media_type in mt.MANIFEST_TYPES:
+            await target.push_manifest(repo, tag, layout.blob(digest), media_type)
+            tags.append(tag if isinstance(repository, str) else f"{repo}:{tag}")
     return tags
+
+
+def _entry_name(default: str) -> Callable[[Mapping[str, Any]], tuple[str, str | None]]:
+    """Names an ``index.json`` entry: from ``io.containerd.image.name`` (docker save and
+    ``ctr export``), else from ``ref.name`` when it is a whole reference, else ``default`` and
+    ``ref.name`` as the tag."""
+
+    def name(descriptor: Mapping[str, Any]) -> tuple[str, str | None]:
+        annotations = descriptor.get("annotations")
+        if not isinstance(annotations, Mapping):
+            return default, None
+        full = annotations.get(CONTAINERD_IMAGE_NAME_ANNOTATION)
+        ref_name = annotations.get(REF_NAME_ANNOTATION)
+        try:
+            if isinstance(full, str) and full:
+                return split_image_name(full)
+            if isinstance(ref_name, str) and ("/" in ref_name or ":" in ref_name):
+                return split_image_name(ref_name)
+        except ArchiveError as exc:
+            raise SeedError(str(exc)) from None
+        return default, ref_name if isinstance(ref_name, str) and ref_name else None
+
+    return name
+
+
+def _default_repository(path: Path) -> str:
+    """A repository name from a file or directory name: ``alpine-3.19.tar`` -> ``alpine-3.19``."""
+    stem = path.name.lower()
+    for suffix in (".tar.gz", ".tgz", ".tar"):
+        stem = stem.removesuffix(suffix)
+    cleaned = "".join(c if c.isalnum() or c in "._-" else "-" for c in stem).strip("._-")
+    return cleaned or "seed"
+
+
+async def load_archive(target: SeedTarget, path: Path, repository: str | None = None) -> list[str]:
+    """Push what ``path`` holds (an OCI layout directory or tarball, or a ``docker save``
+    tarball: :mod:`fakeregistry.tools.archives`) and return ``REPO:TAG`` per tag pushed.
+
+    Names come from the archive (``io.containerd.image.name``, a whole-reference ``ref.name``,
+    ``RepoTags``/``repositories``); ``repository`` overrides them all, and names a layout whose
+    entries carry only a tag (default: the file or directory name)."""
+    try:
+        kind = archive_kind(path)
+        if kind == "docker-tar":
+            return await _load_docker_save(target, read_docker_save(path), repository)
+        if kind == "layout":
+            return await _load_named_layout(target, OCILayout.open(path), path, repository)
+        with tempfile.TemporaryDirectory(prefix="fakeregistry-seed-") as scratch:
+            with tarfile.open(path) as archive:
+                archive.extractall(scratch, filter="data")
+            layout = OCILayout.open(Path(scratch))
+            return await _load_named_layout(target, layout, path, repository)
+    except (LayoutError, ArchiveError, tarfile.TarError, OSError) as exc:
+        raise SeedError(one_line_error(exc)) from None
+
+
+async def _load_named_layout(
+    target: SeedTarget, layout: OCILayout, path: Path, repository: str | None
+) -> list[str]:
+    if repository is not None:
+        return [f"{repository}:{tag}" for tag in await _load_layout(target, layout, repository)]
+    return await _load_layout(target, layout, _entry_name(_default_repository(path)))
+
+
+async def _load_docker_save(
+    target: SeedTarget, images: list[DockerImage], repository: str | None
+) -> list[str]:
+    seeded: list[str] = []
+    for image in images:
+        names = list(image.repo_tags)
+        if repository is not None:
+            names = [(repository, tag) for _, tag in names] or [(repository, DEFAULT_TAG)]
+        for repo in dict.fromkeys(name for name, _ in names):
+            for blob in (image.config, *image.layers):
+                await target.push_blob(repo, blob)
+            digest = f"sha256:{hashlib.sha256(image.manifest).hexdigest()}"
+            await target.push_manifest(repo, digest, image.manifest, mt.DOCKER_MANIFEST)
+        for repo, tag in names:
+            await target.push_manifest(repo, tag, image.manifest, mt.DOCKER_MANIFEST)
+            seeded.append(f"{repo}:{tag}")
+    return seeded
+
+
+def one_line_error(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def parse_seed(text: str) -> tuple[Path, str | None]:
+    """``PATH`` or ``PATH=REPO`` (``=`` splits only when ``PATH`` as a whole does not exist)."""
+    path = Path(text)
+    if path.exists() or "=" not in text:
+        return path, None
+    directory, _, repository = text.rpartition("=")
+    return Path(directory), repository
 
 
 def parse_layout_seed(text: str) -> tuple[Path, str]:
@@ -235,10 +356,15 @@ def parse_layout_seed(text: str) -> tuple[Path, str]:
 
 
 async def seed_storage(
-    storage: Storage, *, layouts: Iterable[str] = (), images: Iterable[str] = ()
+    storage: Storage,
+    *,
+    layouts: Iterable[str] = (),
+    images: Iterable[str] = (),
+    archives: Iterable[str] = (),
 ) -> list[str]:
-    """Seed ``storage`` as ``fakeregistry serve --seed-layout DIR=REPO --seed-image
-    REF[=PLATFORM,...]`` does; returns ``REPO:TAG`` of everything tagged, in order.
+    """Seed ``storage`` as ``fakeregistry serve --seed-layout DIR=REPO --seed PATH[=REPO]
+    --seed-image REF[=PLATFORM,...]`` does; returns ``REPO:TAG`` of everything tagged, in
+    order.
 
     The first failure raises :class:`SeedError` whose message names the flag and its value."""
     target = StorageTarget(storage)
@@ -253,6 +379,14 @@ async def seed_storage(
         except (SeedError, RegistryError) as exc:
             raise SeedError(f"--seed-layout {text}: {exc}") from None
         seeded.extend(f"{repository}:{tag}" for tag in tags)
+    for text in archives:
+        try:
+            path, named = parse_seed(text)
+            if named is not None and not is_valid_repository(named, strict=strict):
+                raise SeedError(f"invalid repository name {named!r}")
+            seeded.extend(await load_archive(target, path, named))
+        except (SeedError, RegistryError) as exc:
+            raise SeedError(f"--seed {text}: {exc}") from None
     for text in images:
         try:
             seed = ImageSeed.parse(text, strict=strict)

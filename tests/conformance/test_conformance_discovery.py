@@ -34,9 +34,9 @@ EMPTY_JSON_DIGEST = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c0
 INITIAL_VARS: dict[str, Any] = {"numTags": 4}  # and a fresh tagList
 
 
-@pytest.fixture(scope="module", params=v111.TEARDOWN_ORDERS, ids=v111.TEARDOWN_ORDER_IDS)
+@pytest.fixture(scope="module", params=v111.SUITE_PARAMS, ids=v111.SUITE_IDS)
 def suite(request: pytest.FixtureRequest) -> Iterator[Suite]:
-    with v111.start_suite(request.param) as running:
+    with v111.start_suite(*request.param) as running:
         running.vars.update(INITIAL_VARS, tagList=[])
         yield running
 

@@ -41,19 +41,21 @@ from tests.conformance.v2 import (
     Unsupported,
     expect_status,
 )
+from tests.conftest import STORES
 
 # Data sets that carry artifacts with a ``subject`` (the only ones with a "referrers" node).
 REFERRER_DATA = {"artifacts-with-subject", "index-with-subject", "missing-subject"}
 
 
-@pytest.fixture(scope="module")
-def runners() -> Iterator[dict[str, Runner]]:
-    """One registry and runner per configuration, created on first use."""
+@pytest.fixture(scope="module", params=STORES)
+def runners(request: pytest.FixtureRequest) -> Iterator[dict[str, Runner]]:
+    """One registry and runner per configuration and store, created on first use."""
+    store = str(request.param)
     with ExitStack() as stack:
 
         class Lazy(dict[str, Runner]):
             def __missing__(self, version: str) -> Runner:
-                runner = self[version] = stack.enter_context(v2.start_runner(version))
+                runner = self[version] = stack.enter_context(v2.start_runner(version, store))
                 return runner
 
         yield Lazy()

@@ -21,6 +21,7 @@ from tests.conformance.v111 import (
     populate_manifest,
     run_only_if,
 )
+from tests.conftest import STORES
 
 GO_FILE = "conformance/04_management_test.go"
 DEFAULT_TAG_NAME = "tagtest0"
@@ -28,9 +29,9 @@ DEFAULT_TAG_NAME = "tagtest0"
 INITIAL_VARS: dict[str, Any] = {"tagToDelete": "", "numTags": 0, "blobDeleteAllowed": True}
 
 
-@pytest.fixture(scope="module")
-def suite() -> Iterator[Suite]:
-    with v111.start_suite(delete_manifest_before_blobs=True) as running:
+@pytest.fixture(scope="module", params=STORES)
+def suite(request: pytest.FixtureRequest) -> Iterator[Suite]:
+    with v111.start_suite(delete_manifest_before_blobs=True, store=request.param) as running:
         running.vars.update(INITIAL_VARS)
         yield running
 

@@ -28,9 +28,9 @@ from tests.conformance.v111 import (
 GO_FILE = "conformance/01_pull_test.go"
 
 
-@pytest.fixture(scope="module", params=v111.TEARDOWN_ORDERS, ids=v111.TEARDOWN_ORDER_IDS)
+@pytest.fixture(scope="module", params=v111.SUITE_PARAMS, ids=v111.SUITE_IDS)
 def suite(request: pytest.FixtureRequest) -> Iterator[Suite]:
-    with v111.start_suite(request.param) as running:
+    with v111.start_suite(*request.param) as running:
         yield running
 
 

@@ -60,10 +60,10 @@ STEPS = [
 ]
 
 
-@pytest.fixture(scope="module", params=v111.TEARDOWN_ORDERS, ids=v111.TEARDOWN_ORDER_IDS)
+@pytest.fixture(scope="module", params=v111.SUITE_PARAMS, ids=v111.SUITE_IDS)
 def suites(request: pytest.FixtureRequest) -> Iterator[dict[str, Suite]]:
     """One registry, client and data set; one closure-variable scope per workflow."""
-    with v111.start_suite(request.param) as shared:
+    with v111.start_suite(*request.param) as shared:
         yield {
             workflow: Suite(
                 server=shared.server,

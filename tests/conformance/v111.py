@@ -21,6 +21,7 @@ import json
 import os
 import random
 import secrets
+import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ import httpx
 import pytest
 
 from fakeregistry import RegistryOptions, RegistryServer
+from tests.conftest import STORES
 
 # -- setup.go constants -----------------------------------------------------------------------
 
@@ -542,13 +544,20 @@ class Suite:
 # deletions; setup.go defaults it to true. Each module runs once in each order.
 TEARDOWN_ORDERS = [True, False]
 TEARDOWN_ORDER_IDS = ["manifests-before-blobs", "blobs-before-manifests"]
+# ... and against each store (tests/conftest.py STORES).
+SUITE_PARAMS = [(order, store) for store in STORES for order in TEARDOWN_ORDERS]
+SUITE_IDS = [f"{name}-{store}" for store in STORES for name in TEARDOWN_ORDER_IDS]
 
 
 @contextmanager
-def start_suite(delete_manifest_before_blobs: bool) -> Iterator[Suite]:
-    """A fresh registry and client for one module run. Server-side exceptions fail the run."""
+def start_suite(delete_manifest_before_blobs: bool, store: str = "memory") -> Iterator[Suite]:
+    """A fresh registry (in memory, or on disk in a temporary directory) and client for one
+    module run. Server-side exceptions fail the run."""
     errors: list[BaseException] = []
-    server = RegistryServer(RegistryOptions(), on_error=errors.append).start()
+    scratch = tempfile.TemporaryDirectory(prefix="fakeregistry-store-")
+    storage_dir = scratch.name if store == "disk" else None
+    server = RegistryServer(RegistryOptions(), on_error=errors.append, storage_dir=storage_dir)
+    server.start()
     settings = Settings.from_environment(delete_manifest_before_blobs)
     client = Reggie(server.url, settings.namespace)
     try:
@@ -556,6 +565,7 @@ def start_suite(delete_manifest_before_blobs: bool) -> Iterator[Suite]:
     finally:
         client.close()
         server.stop()
+        scratch.cleanup()
     if errors:
         raise errors[0]
 

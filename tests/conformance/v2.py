@@ -24,6 +24,7 @@ import json
 import os
 import secrets
 import tarfile
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -1438,19 +1439,23 @@ class Runner:
 
 
 @contextmanager
-def start_runner(version: str) -> Iterator[Runner]:
-    """A fresh registry and runner (generator for a fixture). Server-side exceptions fail."""
+def start_runner(version: str, store: str = "memory") -> Iterator[Runner]:
+    """A fresh registry (in memory, or on disk in a temporary directory) and runner (generator
+    for a fixture). Server-side exceptions fail."""
     errors: list[BaseException] = []
     config = Config.for_version(version)
     # Sparse manifests are only accepted when the registry skips reference checks.
     options = RegistryOptions(validation="sparse") if config.data_sparse else RegistryOptions()
-    server = RegistryServer(options, on_error=errors.append).start()
+    scratch = tempfile.TemporaryDirectory(prefix="fakeregistry-store-")
+    storage_dir = scratch.name if store == "disk" else None
+    server = RegistryServer(options, on_error=errors.append, storage_dir=storage_dir).start()
     runner = Runner(server, config)
     try:
         yield runner
     finally:
         runner.close()
         server.stop()
+        scratch.cleanup()
     if errors:
         raise errors[0]
 

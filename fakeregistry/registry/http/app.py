@@ -17,6 +17,7 @@ from fakeregistry.registry.http.blobhost import BLOB_HOST, BlobHost
 from fakeregistry.registry.http.instrument import Instruments, instrument_middleware
 from fakeregistry.registry.http.keys import ON_ERROR, STORAGE
 from fakeregistry.registry.http.middleware import add_common_headers, registry_middleware
+from fakeregistry.registry.http.operations import operations_middleware
 from fakeregistry.registry.http.personality import personality_middleware
 from fakeregistry.registry.http.protocol import release_unclaimed_body
 from fakeregistry.registry.options import RegistryOptions
@@ -53,7 +54,7 @@ def create_api_app(
     personality = store.options.persona
     if auth is None:
         auth = AuthConfig.for_personality(personality)
-    middlewares: list[Middleware] = [registry_middleware]
+    middlewares: list[Middleware] = [operations_middleware, registry_middleware]
     if instruments is not None:
         middlewares.insert(0, instrument_middleware(instruments))
     if auth is not None:

@@ -13,6 +13,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from fakeregistry.registry.auth import AuthConfig, required_access
 from fakeregistry.registry.http.bodies import read_form
+from fakeregistry.registry.http.keys import USER
 from fakeregistry.registry.personality import rules as pr
 from fakeregistry.rules.errors import ErrorCode, RegistryError
 
@@ -48,11 +49,13 @@ def auth_middleware(config: AuthConfig) -> Middleware:
             catalog=name is None and path == _CATALOG_PATH,
             mount_from=request.query.get("from") if name is not None else None,
         )
-        config.authorize(
+        user = config.authorize(
             request.headers.get("Authorization"),
             needed,
             token_realm=_token_realm(request, config),
         )
+        if user is not None:
+            request[USER] = user
         return await handler(request)
 
     return check_auth

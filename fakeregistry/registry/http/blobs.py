@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from aiohttp import payload, web
 from aiohttp.abc import AbstractStreamWriter
+from aiohttp.http_writer import StreamWriter
 
+from fakeregistry.registry.disk import FileBlob
 from fakeregistry.registry.http.requests import repository, storage
 from fakeregistry.registry.storage import Blob
 from fakeregistry.rules.errors import ErrorCode, RegistryError
@@ -87,6 +90,38 @@ class BlobPayload(payload.Payload):
         return b"".join(self._blob.iter_range(self._start, self._end)).decode(encoding, errors)
 
 
+class FilePayload(BlobPayload):
+    """Bytes ``[start, end)`` of a blob in a file (the disk store), sent with ``sendfile``
+    (``loop.sendfile``: the kernel copies file to socket; asyncio falls back to reads for TLS).
+    A writer that is not the connection's (fault injection's truncating one) gets the bytes
+    read in pieces on a worker thread."""
+
+    def __init__(self, blob: FileBlob, start: int, end: int) -> None:
+        super().__init__(blob, start, end)
+        self._path = blob.path
+        self._count = end - start
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        if self._count == 0:
+            return  # sendfile refuses a count of 0; the headers go out with the end
+        loop = asyncio.get_running_loop()
+        with open(self._path, "rb") as file:
+            transport = writer.transport if isinstance(writer, StreamWriter) else None
+            if isinstance(writer, StreamWriter) and transport is not None:
+                writer.send_headers()
+                await writer.drain()
+                await loop.sendfile(transport, file, self._start, self._count)
+                return
+            file.seek(self._start)
+            left = self._count
+            while left > 0:
+                piece = await loop.run_in_executor(None, file.read, min(left, 256 * 1024))
+                if not piece:
+                    break
+                left -= len(piece)
+                await writer.write(piece)
+
+
 def _blob_headers(blob: Blob) -> dict[str, str]:
     return {
         "Docker-Content-Digest": blob.digest,
@@ -112,7 +147,12 @@ async def get_blob(request: web.Request) -> web.StreamResponse:
     if request.method == "HEAD":
         return web.Response(status=status, headers=headers)
     del headers["Content-Length"]  # the payload sets it
-    return web.Response(status=status, headers=headers, body=BlobPayload(blob, start, end))
+    body = (
+        FilePayload(blob, start, end)
+        if isinstance(blob, FileBlob)
+        else BlobPayload(blob, start, end)
+    )
+    return web.Response(status=status, headers=headers, body=body)
 
 
 # end-10: DELETE /v2/<name>/blobs/<digest> — unlink the blob from this repository.

@@ -32,6 +32,7 @@ keeps aiohttp's own behaviour there; docs/hardening.md lists what differs.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -275,3 +276,28 @@ class RegistryRunner(web.AppRunner):
         server = await super()._make_server()
         server.__class__ = _Server
         return server
+
+    async def stop_gracefully(self, timeout: float) -> None:
+        """Stop accepting connections, let the requests in flight finish for up to ``timeout``
+        seconds, then close every connection (``fakeregistry serve`` on SIGTERM).
+
+        Not aiohttp's own ``cleanup()`` alone: it marks every connection closing first, and a
+        closing connection drops the data that arrives on it, so an upload in flight never got
+        the rest of its body and was cut off after the timeout. Here the bodies keep arriving
+        until their requests are answered (or the time is up)."""
+        for site in list(self.sites):
+            await site.stop()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        server = self.server
+        while server is not None and loop.time() < deadline and _busy(server):
+            await asyncio.sleep(0.02)
+        # What is still running past the deadline gets a moment, then is cancelled.
+        self._shutdown_timeout = min(1.0, max(deadline - loop.time(), 0.0))
+        await self.cleanup()
+
+
+def _busy(server: web.Server) -> bool:
+    # aiohttp's handler sets _request_in_progress from the request line to the end of the
+    # response; tests/test_operations.py holds the graceful shutdown to it.
+    return any(getattr(conn, "_request_in_progress", False) for conn in server.connections)

@@ -71,7 +71,11 @@ async def stream_body(request: web.Request, writer: BlobWriter) -> None:
     bodies, times out a stalled one and counts the bytes against the caps; a large body with
     a ``Content-Length`` lands directly in stored memory (:mod:`.direct`).
     """
-    reader = BodyReader(request, upload=True, code=ErrorCode.BLOB_UPLOAD_INVALID, direct=True)
+    # A writer that puts bytes on disk streams them there; only memory writers take a body
+    # received straight into stored memory.
+    reader = BodyReader(
+        request, upload=True, code=ErrorCode.BLOB_UPLOAD_INVALID, direct=writer.in_memory
+    )
     try:
         if reader.direct is not None:
             await _stream_direct(reader, reader.direct, writer)

@@ -17,7 +17,7 @@ from fakeregistry.registry.http.requests import (
     storage,
     stream_body,
 )
-from fakeregistry.registry.storage import Blob, BlobWriter, Upload
+from fakeregistry.registry.storage import Blob, Upload
 from fakeregistry.rules.digest import Digest, DigestError
 from fakeregistry.rules.errors import ErrorCode, RegistryError
 
@@ -80,8 +80,9 @@ async def start_upload(request: web.Request) -> web.Response:
         # Not mountable: fall back to an ordinary session, as the spec requires.
     elif "digest" in request.query:
         digest = _digest_param(request)
-        writer = BlobWriter(Digest.parse(digest).hasher())
+        writer = store.blob_writer(Digest.parse(digest).hasher())
         await stream_body(request, writer)
+        await store.flush(writer)
         return _created(name, store.put_blob(name, digest, writer))
     upload = store.start_upload(name)
     return web.Response(status=202, headers=_upload_headers(request, upload))
@@ -144,6 +145,7 @@ async def finish_upload(request: web.Request) -> web.Response:
     if upload.size == 0 and Digest.parse(digest).algorithm != upload.hasher.name:
         upload.hasher = Digest.parse(digest).hasher()
     await _append(request, upload)
+    await store.flush(upload)
     return _created(name, store.finish_upload(upload, digest))
 
 
