@@ -122,6 +122,8 @@ class DirectBody(asyncio.BufferedProtocol):
         self.error: BaseException | None = None
         self.done = False
         self._leftover = b""
+        # Called on the event loop after every received piece and when the body fails.
+        self.on_progress: Callable[[], None] | None = None
 
     # -- reading (event loop callbacks) ----------------------------------------------------
 
@@ -158,6 +160,8 @@ class DirectBody(asyncio.BufferedProtocol):
         self._offset += nbytes
         self.segments[-1] = self._segment[: self._offset]
         self.received += nbytes
+        if self.on_progress is not None:
+            self.on_progress()
         if self.received == self.length:
             self._finish()
         elif self.received >= self._wanted:
@@ -198,6 +202,8 @@ class DirectBody(asyncio.BufferedProtocol):
             return
         self.done = True
         self.error = exc
+        if self.on_progress is not None:
+            self.on_progress()
         transport = self._handler.transport
         if transport is not None and not transport.is_closing():
             transport.pause_reading()
