@@ -17,7 +17,7 @@ from typing import cast
 import pytest
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from aiohttp.web_urldispatcher import UrlMappingMatchInfo
+from aiohttp.web import UrlMappingMatchInfo
 from yarl import URL
 
 from fakeregistry.registry.app import create_app

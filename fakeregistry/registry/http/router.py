@@ -17,12 +17,7 @@ from collections.abc import Iterator
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
-from aiohttp.web_urldispatcher import (
-    AbstractResource,
-    DynamicResource,
-    ResourceRoute,
-    UrlMappingMatchInfo,
-)
+from aiohttp.web import AbstractResource, DynamicResource, ResourceRoute, UrlMappingMatchInfo
 from yarl import URL
 
 __all__ = ["RepositoryRoutes"]
