@@ -26,31 +26,68 @@ class RecordedRequest:
         return f"{self.method} {self.path}{query} -> {self.status}"
 
 
+# What the instrument middleware keeps of a request: method, path, query, headers (the request's
+# own read-only headers), status, duration. A RecordedRequest is made of it only when the log is
+# read: most requests of a test are never looked at, and making a frozen dataclass and a dict
+# of the headers was a fifth of what an idle request log cost a manifest GET.
+_Raw = tuple[str, str, str, Mapping[str, str], int, float]
+
+
+def _entry(raw: _Raw) -> RecordedRequest:
+    method, path, query, headers, status, duration = raw
+    return RecordedRequest(method, path, query, dict(headers), status, duration)
+
+
 class RequestLog:
     """Requests in the order they were answered. Safe to read from another thread."""
 
     def __init__(self) -> None:
-        self._entries: list[RecordedRequest] = []
+        self._entries: list[RecordedRequest | _Raw] = []
         self._lock = threading.Lock()
 
     def record(self, entry: RecordedRequest) -> None:
         with self._lock:
             self._entries.append(entry)
 
+    def record_request(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        status: int,
+        duration: float,
+    ) -> None:
+        """Record a request as :meth:`record` does; ``headers`` must not change afterwards
+        (a request's own headers do not): they are copied into a dict when the log is read."""
+        with self._lock:
+            self._entries.append((method, path, query, headers, status, duration))
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
 
+    def _materialized(self) -> list[RecordedRequest]:
+        """Every entry as a RecordedRequest (the caller holds the lock)."""
+        entries = self._entries
+        for index, entry in enumerate(entries):
+            if isinstance(entry, tuple):
+                entries[index] = _entry(entry)
+        return entries  # type: ignore[return-value]
+
     def __iter__(self) -> Iterator[RecordedRequest]:
         with self._lock:
-            return iter(list(self._entries))
+            return iter(list(self._materialized()))
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def __getitem__(self, index: int) -> RecordedRequest:
         with self._lock:
-            return self._entries[index]
+            entry = self._entries[index]
+            if isinstance(entry, tuple):
+                entry = self._entries[index] = _entry(entry)
+            return entry
 
     def filter(
         self,

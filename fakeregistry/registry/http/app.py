@@ -16,19 +16,25 @@ from fakeregistry.registry.http.auth import add_token_routes, auth_middleware
 from fakeregistry.registry.http.blobhost import BLOB_HOST, BlobHost
 from fakeregistry.registry.http.instrument import Instruments, instrument_middleware
 from fakeregistry.registry.http.keys import ON_ERROR, STORAGE
-from fakeregistry.registry.http.middleware import add_common_headers, registry_middleware
+from fakeregistry.registry.http.middleware import registry_middleware, set_common_headers
 from fakeregistry.registry.http.operations import operations_middleware
 from fakeregistry.registry.http.personality import personality_middleware
-from fakeregistry.registry.http.protocol import release_unclaimed_body
+from fakeregistry.registry.http.protocol import release_unclaimed
+from fakeregistry.registry.http.router import RepositoryRoutes
 from fakeregistry.registry.options import RegistryOptions
 from fakeregistry.registry.personality.rules import BlobRedirect
 from fakeregistry.registry.storage import Storage
 
 __all__ = ["STORAGE", "create_api_app"]
 
-# ``<name>`` may itself contain "blobs", "manifests", "tags" or "uploads" as path segments, so
-# it is matched greedily and each route is decided by its suffix.
-_NAME = "{name:.+}"
+
+async def _prepare_response(request: web.Request, response: web.StreamResponse) -> None:
+    """The ``on_response_prepare`` hook: the common headers (and JSON for aiohttp's own text
+    errors); a large body held for direct receiving but answered without being read (a 401,
+    404, ...) goes back to aiohttp, which reads or drops it as any unread body. One hook, not
+    two: each costs a manifest GET a coroutine."""
+    set_common_headers(response)
+    release_unclaimed(request)
 
 
 def create_api_app(
@@ -65,29 +71,30 @@ def create_api_app(
         app.middlewares.append(personality_middleware(personality, app))
         if personality.rule(BlobRedirect) is not None:
             app[BLOB_HOST] = BlobHost(store)
-    app.on_response_prepare.append(add_common_headers)
-    # A large body held for direct receiving but answered without being read (a 401, 404, ...)
-    # goes back to aiohttp, which reads or drops it as any unread body.
-    app.on_response_prepare.append(release_unclaimed_body)
+    app.on_response_prepare.append(_prepare_response)
     app[STORAGE] = store
     if on_error is not None:
         app[ON_ERROR] = on_error
     if auth is not None:
         add_token_routes(app, auth)
     router = app.router
+    repository = RepositoryRoutes("/v2")  # /v2/<name>/<suffix>, dispatched by the suffix
+    repository.add_route("GET", "tags/list", discovery.get_tags, allow_head=False)
+    repository.add_route("GET", "referrers/{digest}", discovery.get_referrers, allow_head=False)
+    repository.add_route("GET", "manifests/{reference}", manifests.get_manifest)
+    repository.add_route("PUT", "manifests/{reference}", manifests.put_manifest)
+    repository.add_route("DELETE", "manifests/{reference}", manifests.delete_manifest)
+    repository.add_route("POST", "blobs/uploads/", uploads.start_upload)
+    repository.add_route("GET", "blobs/uploads/{upload_id}", uploads.get_upload, allow_head=False)
+    repository.add_route("PATCH", "blobs/uploads/{upload_id}", uploads.patch_upload)
+    repository.add_route("PUT", "blobs/uploads/{upload_id}", uploads.finish_upload)
+    repository.add_route("DELETE", "blobs/uploads/{upload_id}", uploads.cancel_upload)
+    repository.add_route("GET", "blobs/{digest}", blobs.get_blob)
+    repository.add_route("DELETE", "blobs/{digest}", blobs.delete_blob)
+    # Registered first: aiohttp indexes it and "/v2/" both under "/v2" and tries them in this
+    # order; no path matches both, and repository requests are the many.
+    router.register_resource(repository)
     router.add_get("/v2/", base.get_base)  # also answers HEAD
     router.add_get("/v2/_catalog", discovery.get_catalog, allow_head=False)
-    router.add_get(f"/v2/{_NAME}/tags/list", discovery.get_tags, allow_head=False)
-    router.add_get(f"/v2/{_NAME}/referrers/{{digest}}", discovery.get_referrers, allow_head=False)
-    router.add_get(f"/v2/{_NAME}/manifests/{{reference}}", manifests.get_manifest)
-    router.add_put(f"/v2/{_NAME}/manifests/{{reference}}", manifests.put_manifest)
-    router.add_delete(f"/v2/{_NAME}/manifests/{{reference}}", manifests.delete_manifest)
-    router.add_post(f"/v2/{_NAME}/blobs/uploads/", uploads.start_upload)
-    router.add_get(f"/v2/{_NAME}/blobs/uploads/{{upload_id}}", uploads.get_upload, allow_head=False)
-    router.add_patch(f"/v2/{_NAME}/blobs/uploads/{{upload_id}}", uploads.patch_upload)
-    router.add_put(f"/v2/{_NAME}/blobs/uploads/{{upload_id}}", uploads.finish_upload)
-    router.add_delete(f"/v2/{_NAME}/blobs/uploads/{{upload_id}}", uploads.cancel_upload)
-    router.add_get(f"/v2/{_NAME}/blobs/{{digest}}", blobs.get_blob)
-    router.add_delete(f"/v2/{_NAME}/blobs/{{digest}}", blobs.delete_blob)
     router.add_get(health.HEALTH_PATH, health.get_health)
     return app

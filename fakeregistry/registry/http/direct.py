@@ -4,9 +4,11 @@ aiohttp receives a body as new ``bytes`` of up to 256 KiB per read, and its pars
 piece into another new ``bytes`` object: two copies, and 4 KiB page faults on the kept copy.
 On our own servers (:class:`fakeregistry.registry.http.protocol.RegistryRunner`, plain TCP) a
 ``PUT``/``PATCH``/``POST`` body declared by ``Content-Length`` of at least
-:data:`DIRECT_MIN` bytes is instead read by the socket's ``recv_into`` into segments of anonymous
-memory that use transparent huge pages (:func:`fakeregistry.registry.storage.new_segment`), which
-become the stored blob's chunks: one kernel copy per byte, no parser copy.
+:data:`DIRECT_MIN` bytes is instead read by the socket's ``recv_into`` into segments of private
+anonymous memory (:func:`fakeregistry.registry.storage.new_segment`), which become the stored
+blob's chunks: one kernel copy per byte, no parser copy. A thread of the body's own hashes the
+bytes as they land (``fakeregistry.registry.http.requests``), woken through
+:attr:`DirectBody.on_progress`.
 
 How: when the connection handler has parsed such a request's headers (and nothing of its body),
 it holds the connection (reading paused, any bytes already read kept aside) until the request's
@@ -122,6 +124,8 @@ class DirectBody(asyncio.BufferedProtocol):
         self.error: BaseException | None = None
         self.done = False
         self._leftover = b""
+        # Called on the event loop after every received piece and when the body fails.
+        self.on_progress: Callable[[], None] | None = None
 
     # -- reading (event loop callbacks) ----------------------------------------------------
 
@@ -158,6 +162,8 @@ class DirectBody(asyncio.BufferedProtocol):
         self._offset += nbytes
         self.segments[-1] = self._segment[: self._offset]
         self.received += nbytes
+        if self.on_progress is not None:
+            self.on_progress()
         if self.received == self.length:
             self._finish()
         elif self.received >= self._wanted:
@@ -198,6 +204,8 @@ class DirectBody(asyncio.BufferedProtocol):
             return
         self.done = True
         self.error = exc
+        if self.on_progress is not None:
+            self.on_progress()
         transport = self._handler.transport
         if transport is not None and not transport.is_closing():
             transport.pause_reading()

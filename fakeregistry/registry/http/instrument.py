@@ -8,8 +8,8 @@ client really got, and can answer before the registry does.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
+from time import perf_counter
 from typing import cast
 
 from aiohttp import payload, web
@@ -18,7 +18,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from fakeregistry.registry.faults import Fault, FaultPlan
 from fakeregistry.registry.http.middleware import error_response
-from fakeregistry.registry.requestlog import RecordedRequest, RequestLog
+from fakeregistry.registry.requestlog import RequestLog
 from fakeregistry.rules.errors import ErrorCode, RegistryError
 
 __all__ = ["Instruments", "instrument_middleware"]
@@ -100,17 +100,18 @@ def instrument_middleware(
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        started = time.perf_counter()
-        response = await _serve(request, handler, plan)
-        log.record(
-            RecordedRequest(
-                method=request.method,
-                path=request.path,
-                query=request.query_string,
-                headers=dict(request.headers),
-                status=response.status,
-                duration=time.perf_counter() - started,
-            )
+        started = perf_counter()
+        if plan.empty:
+            response = await handler(request)
+        else:
+            response = await _serve(request, handler, plan)
+        log.record_request(
+            request.method,
+            request.path,
+            request.query_string,
+            request.headers,
+            response.status,
+            perf_counter() - started,
         )
         return response
 
@@ -118,8 +119,6 @@ def instrument_middleware(
 
 
 async def _serve(request: web.Request, handler: Handler, plan: FaultPlan) -> web.StreamResponse:
-    if plan.empty:
-        return await handler(request)
     extra: dict[str, str] = {}
     for limit in plan.rate_limits:
         decision = limit.check(request.method, request.path)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from aiohttp import web
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from fakeregistry.registry.http.requests import read_body, repository, storage
 from fakeregistry.registry.negotiation import negotiate
@@ -15,30 +15,48 @@ from fakeregistry.rules.mediatypes import accepted_types
 __all__ = ["delete_manifest", "get_manifest", "put_manifest"]
 
 
+# The types each ``Accept`` header set names, for the few sets clients send (a bounded cache:
+# parsing them was a tenth of a manifest GET's handler).
+_ACCEPTED: dict[tuple[str, ...], frozenset[str]] = {}
+_ACCEPTED_MAX_ENTRIES = 256
+_ACCEPTED_MAX_LENGTH = 1024
+
+
+def _accepted(headers: CIMultiDictProxy[str]) -> frozenset[str]:
+    values = tuple(headers.getall("Accept", ()))
+    accepted = _ACCEPTED.get(values)
+    if accepted is None:
+        accepted = accepted_types(values)
+        if sum(map(len, values)) <= _ACCEPTED_MAX_LENGTH:
+            if len(_ACCEPTED) >= _ACCEPTED_MAX_ENTRIES:
+                _ACCEPTED.clear()
+            _ACCEPTED[values] = accepted
+    return accepted
+
+
 # end-3: GET/HEAD /v2/<name>/manifests/<reference> — the stored bytes, as negotiated.
 # https://github.com/opencontainers/distribution-spec/blob/main/spec.md#endpoints
 async def get_manifest(request: web.Request) -> web.Response:
-    name = repository(request)
-    reference = request.match_info["reference"]
+    match_info = request.match_info
+    name = match_info["name"]
+    reference = match_info["reference"]
     store = storage(request)
+    store.check_name(name)
     stored = store.resolve(name, reference)
+    request_headers = request.headers
     stored = negotiate(
         store,
         name,
         stored,
-        accepted_types(request.headers.getall("Accept", ())),
+        _accepted(request_headers),
         by_tag=not is_digest_reference(reference),
         policy=store.options.negotiation,
     )
-    etag = f'"{stored.digest}"'
-    headers = {
-        "Docker-Content-Digest": stored.digest,
-        "ETag": etag,
-        "Content-Type": stored.media_type,
-    }
-    if etag in request.headers.get("If-None-Match", "") or stored.digest == request.headers.get(
-        "If-None-Match"
-    ):
+    digest = stored.digest
+    etag = f'"{digest}"'
+    headers = {"Docker-Content-Digest": digest, "ETag": etag, "Content-Type": stored.media_type}
+    if_none_match = request_headers.get("If-None-Match")
+    if if_none_match is not None and (etag in if_none_match or digest == if_none_match):
         return web.Response(status=304, headers=headers)
     if request.method == "HEAD":
         headers["Content-Length"] = str(len(stored.body))

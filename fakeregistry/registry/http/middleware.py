@@ -10,12 +10,18 @@ from aiohttp.typedefs import Handler
 from fakeregistry.registry.http.keys import ON_ERROR
 from fakeregistry.rules.errors import ErrorCode, RegistryError, error_body
 
-__all__ = ["API_VERSION_HEADER", "add_common_headers", "error_response", "registry_middleware"]
+__all__ = [
+    "API_VERSION_HEADER",
+    "error_response",
+    "registry_middleware",
+    "set_common_headers",
+]
 
 log = logging.getLogger("fakeregistry")
 
 # distribution-spec "Legacy Docker support HTTP headers": clients probe for it on /v2/.
 API_VERSION_HEADER = {"Docker-Distribution-API-Version": "registry/2.0"}
+((_API_VERSION_NAME, _API_VERSION_VALUE),) = API_VERSION_HEADER.items()
 
 _FROM_HTTP_STATUS = {
     404: ErrorCode.NOT_FOUND,
@@ -68,14 +74,15 @@ def _status_code(status: int) -> ErrorCode:
     return _FROM_HTTP_STATUS.get(status, ErrorCode.REQUEST_INVALID)
 
 
-async def add_common_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """Headers on every response, streamed ones included (an ``on_response_prepare`` hook).
+def set_common_headers(response: web.StreamResponse) -> None:
+    """Headers on every response, streamed ones included (called by the application's
+    ``on_response_prepare`` hook).
 
     A plain-text error that aiohttp made outside the middlewares (``Expect`` other than
     ``100-continue`` answers 417 before any middleware runs) is rewritten here into the
     spec's envelope, so the application never answers text/plain.
     """
-    response.headers.update(API_VERSION_HEADER)
+    response.headers[_API_VERSION_NAME] = _API_VERSION_VALUE
     if (
         response.status >= 400
         and isinstance(response, web.Response)

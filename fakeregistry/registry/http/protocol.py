@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -52,6 +52,7 @@ __all__ = [
     "claim_body",
     "close_without_lingering",
     "release_body",
+    "release_unclaimed",
     "split_after_heads",
 ]
 
@@ -98,23 +99,35 @@ class _Handler(RequestHandler):
     __slots__ = ()  # same layout as RequestHandler: instances are re-classed, not built
 
     def data_received(self, data: bytes) -> None:
-        held = _HELD.get(self)
-        if held is not None:
-            held.held.append(data)  # read before reading paused; the claim or release uses it
+        if _HELD:  # almost always empty
+            held = _HELD.get(self)
+            if held is not None:
+                held.held.append(data)  # read before reading paused; the claim or release uses it
+                return
+        end = data.find(_HEAD_END)
+        if end < 0 or end + len(_HEAD_END) == len(data):
+            self._feed(data, ())  # at most one header block, and it ends the data: one piece
             return
         pieces = split_after_heads(data)
         for index, piece in enumerate(pieces):
-            queued = len(self._messages)
-            super().data_received(piece)
-            if self._parse_failed(queued):
-                self._fail_bodies()
-                return  # the parser is broken now; the connection closes after the answer
-            if self._force_close or self._close:
-                return
-            if len(self._messages) > queued and self._hold(pieces[index + 1 :]):
+            if not self._feed(piece, pieces[index + 1 :]):
                 return
 
-    def _hold(self, rest: list[bytes]) -> bool:
+    def _feed(self, piece: bytes, rest: Sequence[bytes]) -> bool:
+        """Parse ``piece``; False when the rest is not to be parsed now."""
+        messages = self._messages
+        queued = len(messages)
+        super().data_received(piece)
+        if len(messages) == queued:  # no request ended (a parse error queues one too)
+            return not (self._force_close or self._close)
+        if self._parse_failed(queued):
+            self._fail_bodies()
+            return False  # the parser is broken now; the connection closes after the answer
+        if self._force_close or self._close:
+            return False
+        return not self._hold(rest)
+
+    def _hold(self, rest: Sequence[bytes]) -> bool:
         """Hold the connection if the request just parsed has a body to receive directly."""
         message, payload = self._messages[-1]
         if not isinstance(message, RawRequestMessage) or not isinstance(payload, StreamReader):
@@ -171,6 +184,9 @@ class _Handler(RequestHandler):
         super().connection_lost(exc)
 
     def _parse_failed(self, queued: int) -> bool:
+        messages = self._messages
+        if len(messages) == queued + 1:
+            return not isinstance(messages[-1][0], RawRequestMessage)
         return any(
             not isinstance(message, RawRequestMessage)
             for message, _ in list(self._messages)[queued:]
@@ -249,9 +265,9 @@ def release_body(request: web.Request) -> None:
         protocol.release(request.content)
 
 
-async def release_unclaimed_body(request: web.Request, response: web.StreamResponse) -> None:
-    """An ``on_response_prepare`` hook: a response sent without reading a held body releases
-    it, so aiohttp reads (or drops) the rest as it does for any unread body."""
+def release_unclaimed(request: web.Request) -> None:
+    """For the ``on_response_prepare`` hook: a response sent without reading a held body
+    releases it, so aiohttp reads (or drops) the rest as it does for any unread body."""
     if _HELD:  # almost always empty: a manifest GET pays one dict truth test
         release_body(request)
 

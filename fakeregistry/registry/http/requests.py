@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
@@ -93,23 +95,96 @@ async def stream_body(request: web.Request, writer: BlobWriter) -> None:
         )
 
 
-async def _stream_direct(reader: BodyReader, body: DirectBody, writer: BlobWriter) -> None:
-    """Hash the directly received body on a worker thread, a batch behind the receiving."""
+class _DirectHasher:
+    """Hashes a directly received body on a worker thread as its bytes land, without waiting
+    for the event loop to hand each batch over (the loop is often busy receiving the next
+    megabytes when a batch is done): the loop only wakes the thread when it waits for bytes.
+    """
+
+    def __init__(self, body: DirectBody, hasher: Hasher) -> None:
+        self._body = body
+        self._hasher = hasher
+        self._ready = threading.Condition()
+        self._waiting = False
+        self._stopped = False
+        self.hashed = 0
+
+    def progress(self) -> None:
+        """On the event loop: more bytes arrived, or the body failed."""
+        # ``received`` is updated before this reads ``_waiting`` and the thread sets
+        # ``_waiting`` before it reads ``received``, both under the GIL, so no wake-up is lost.
+        if self._waiting:
+            with self._ready:
+                self._ready.notify()
+
+    def stop(self) -> None:
+        """Hash no further than what is being hashed now."""
+        self._stopped = True
+        with self._ready:
+            self._ready.notify()
+
+    def run(self) -> None:
+        """The worker thread: hash every byte of the body, in order, as it arrives."""
+        body = self._body
+        while self.hashed < body.length:
+            with self._ready:
+                self._waiting = True
+                while not self._stopped and body.error is None and not self._enough():
+                    self._ready.wait()
+                self._waiting = False
+            if self._stopped or body.error is not None:
+                return
+            received = body.received
+            for view in body.views(self.hashed, received):
+                self._hasher.update(view)
+            self.hashed = received
+
+    def _enough(self) -> bool:
+        body = self._body
+        return body.received >= min(self.hashed + _HASH_BATCH, body.length)
+
+
+def _on_own_thread(function: Callable[[], None]) -> asyncio.Future[None]:
+    """Run ``function`` on a thread of its own; a future of its end. Not the loop's default
+    executor: a direct body's hasher waits for its bytes, and a few stalled clients would hold
+    all of that executor's threads until their body timeout."""
     loop = asyncio.get_running_loop()
-    hashed = 0
-    hashing: asyncio.Future[None] | None = None
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if done.cancelled():
+            return
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+    def run() -> None:
+        error: BaseException | None = None
+        try:
+            function()
+        except BaseException as exc:  # handed to the awaiting coroutine
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, error)
+
+    threading.Thread(target=run, name="fakeregistry-hash", daemon=True).start()
+    return done
+
+
+async def _stream_direct(reader: BodyReader, body: DirectBody, writer: BlobWriter) -> None:
+    """Hash the directly received body on a worker thread as it arrives."""
+    hasher = _DirectHasher(body, writer.hasher)
+    body.on_progress = hasher.progress
+    hashing = _on_own_thread(hasher.run)
     try:
-        while hashed < body.length:
-            received = await reader.wait_direct(min(hashed + _HASH_BATCH, body.length))
-            if hashing is not None:
-                await hashing
-            views = body.views(hashed, received)
-            hashed = received
-            hashing = loop.run_in_executor(None, _hash_batch, writer.hasher, views)
+        await reader.wait_direct(body.length)
     finally:
-        if hashing is not None:
-            # The hasher must not be used (or the writer committed) while a thread updates it.
-            await asyncio.shield(hashing)
+        body.on_progress = None
+        if body.received < body.length:
+            hasher.stop()
+        # The hasher must not be used (or the writer committed) while a thread updates it.
+        await asyncio.shield(hashing)
     for segment in body.segments:
         writer.keep(segment)
 
