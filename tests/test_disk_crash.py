@@ -175,9 +175,12 @@ def test_kill_9_with_pushes_in_flight_loses_nothing_acknowledged(tmp_path: Path)
 
     assert not journal.errors, journal.errors
     acknowledged = [p for p in journal.pushes if p.acknowledged]
-    cut_off = [p for p in journal.pushes if not p.sent_all and not p.acknowledged]
+    # In flight: sent (all or part of it) but never acknowledged. Pushes got fast enough that
+    # at the kill every one of them may have sent its last byte and be waiting for its 201,
+    # so "cut off mid-body" alone was a flaky test of the same guarantee.
+    in_flight = [p for p in journal.pushes if not p.acknowledged]
     assert len(acknowledged) > 10, "the registry was killed before much was pushed"
-    assert cut_off, "no push was in flight when the registry was killed"
+    assert in_flight, "no push was in flight when the registry was killed"
 
     _check_files(root)
     process, url = _start(root)
