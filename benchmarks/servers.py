@@ -223,9 +223,15 @@ class FakeRegistry(ModuleServer):
         self.extra_args = extra_args
 
 
-def instrumented_registry() -> ModuleServer:
-    """fakeregistry with the request log and fault middleware installed but idle."""
-    return ModuleServer("fakeregistry+instruments", ["benchmarks.instrumented"])
+def instrumented_registry(*, answer_cache: bool = True) -> ModuleServer:
+    """fakeregistry with the request log and fault middleware installed but idle (with
+    ``answer_cache=False``, every manifest GET through aiohttp's web layer)."""
+    if answer_cache:
+        return ModuleServer("fakeregistry+instruments", ["benchmarks.instrumented"])
+    return ModuleServer(
+        "fakeregistry+instruments, web layer",
+        ["benchmarks.instrumented", "--no-answer-cache"],
+    )
 
 
 def raw_ceiling() -> ModuleServer:

@@ -90,6 +90,12 @@ def _add_operation_arguments(serve: argparse.ArgumentParser) -> None:
         help="serve pulls only; pushes and deletes answer 405 UNSUPPORTED",
     )
     ops.add_argument(
+        "--no-answer-cache",
+        action="store_true",
+        help="answer every manifest GET through the web layer, never by replaying a kept "
+        "answer (for comparing; the answers are the same bytes)",
+    )
+    ops.add_argument(
         "--cors-origin",
         action="append",
         default=[],
@@ -309,6 +315,7 @@ async def _serve(args: argparse.Namespace) -> int:
             personality=args.personality,
             read_only=args.read_only,
             cors_origins=tuple(args.cors_origin),
+            answer_cache=not args.no_answer_cache,
         )
     except ValueError as exc:
         print(f"fakeregistry: {exc}", file=sys.stderr)

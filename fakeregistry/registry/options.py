@@ -50,6 +50,9 @@ class RegistryOptions:
     - ``read_only``: pulls only; a push or delete answers 405 ``UNSUPPORTED``
       (:mod:`fakeregistry.registry.http.operations` says why not 403 ``DENIED``).
     - ``cors_origins``: browser origins (``*``: any) that get CORS headers and preflights.
+    - ``answer_cache``: replay manifest ``GET``/``HEAD`` answers below aiohttp's web layer
+      while the content they came from is unchanged
+      (:mod:`fakeregistry.registry.http.answers`); off, every request goes through it.
     """
 
     deletes: bool = True
@@ -65,6 +68,7 @@ class RegistryOptions:
     personality: str | Personality = "spec"
     read_only: bool = False
     cors_origins: tuple[str, ...] = ()
+    answer_cache: bool = True
 
     def __post_init__(self) -> None:
         get_personality(self.personality)  # ValueError for an unknown name

@@ -289,6 +289,11 @@ class RegistryServer:
         return self._server.storage
 
     @property
+    def app(self) -> web.Application:
+        """The aiohttp application served."""
+        return self._server.app
+
+    @property
     def instruments(self) -> Instruments | None:
         """The request log and fault plan, when the server was started with them."""
         return self._server.instruments

@@ -218,9 +218,18 @@ class Storage:
         self.ledger = Ledger(
             self.options.max_bytes, self.options.max_upload_bytes, self.options.max_uploads
         )
+        # Counts changes to what is stored (blobs, manifests, tags, repositories; not upload
+        # sessions): an answer computed from the content is current while this is unchanged
+        # (fakeregistry.registry.http.answers replays manifest GETs on it).
+        self.generation = 0
+
+    def changed(self) -> None:
+        """Note a change to the stored content (every mutator here calls it)."""
+        self.generation += 1
 
     def reset(self) -> None:
         """Forget everything: blobs, repositories, uploads."""
+        self.changed()
         self.blobs.clear()
         self._links.clear()
         self.repositories.clear()
@@ -293,6 +302,7 @@ class Storage:
             self._links[digest] = self._links.get(digest, 0) + 1
 
     def _unlink(self, repo: Repository, digest: str) -> None:
+        self.changed()
         repo.blobs.discard(digest)
         count = self._links.get(digest, 0) - 1
         if count <= 0:
@@ -305,6 +315,7 @@ class Storage:
 
     def _store(self, name: str, digest: str, chunks: list[Buffer]) -> Blob:
         """Link ``digest`` in ``name``, keeping the existing bytes when the blob is known."""
+        self.changed()
         blob = self.blobs.get(digest)
         if blob is None:
             blob = Blob(digest, chunks)
@@ -460,6 +471,7 @@ class Storage:
         existing = repo.manifests.get(digest) if repo is not None else None
         if existing is None or existing.body != body:
             self.ledger.check(len(body) - (len(existing.body) if existing else 0), upload=False)
+        self.changed()
         repo = self._repository_or_create(name)
         stored = repo.manifests.get(digest)
         if stored is None or stored.body != body:
@@ -507,6 +519,7 @@ class Storage:
         self._check_deletes()
         stored = self.resolve(name, reference)
         repo = self.repositories[name]
+        self.changed()
         if not is_digest_reference(reference):
             del repo.tags[reference]
             return

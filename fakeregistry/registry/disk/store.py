@@ -476,6 +476,7 @@ class DiskStorage(Storage):
         )
 
     def _restore(self, name: str, snapshot: _Snapshot) -> None:
+        self.changed()
         self.ledger.manifest_bytes = snapshot.manifest_bytes
         repo = self.repositories.get(name)
         if repo is None:

@@ -12,6 +12,7 @@ from aiohttp.typedefs import Middleware
 
 from fakeregistry.registry.auth import AuthConfig
 from fakeregistry.registry.http import base, blobs, discovery, health, manifests, uploads
+from fakeregistry.registry.http.answers import ANSWERS, AnswerCache
 from fakeregistry.registry.http.auth import add_token_routes, auth_middleware
 from fakeregistry.registry.http.blobhost import BLOB_HOST, BlobHost
 from fakeregistry.registry.http.instrument import Instruments, instrument_middleware
@@ -73,6 +74,10 @@ def create_api_app(
             app[BLOB_HOST] = BlobHost(store)
     app.on_response_prepare.append(_prepare_response)
     app[STORAGE] = store
+    if auth is None and personality.is_spec:
+        # Manifest answers replayed below the web layer (answers.py says when, and why only
+        # without auth and with the spec personality).
+        app[ANSWERS] = AnswerCache(store, instruments)
     if on_error is not None:
         app[ON_ERROR] = on_error
     if auth is not None:

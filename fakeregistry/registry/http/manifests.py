@@ -6,9 +6,10 @@ from __future__ import annotations
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from fakeregistry.registry.http.answers import offer
 from fakeregistry.registry.http.requests import read_body, repository, storage
 from fakeregistry.registry.negotiation import negotiate
-from fakeregistry.registry.storage import is_digest_reference
+from fakeregistry.registry.storage import Storage, StoredManifest, is_digest_reference
 from fakeregistry.rules.errors import ErrorCode, RegistryError
 from fakeregistry.rules.mediatypes import accepted_types
 
@@ -42,12 +43,12 @@ async def get_manifest(request: web.Request) -> web.Response:
     reference = match_info["reference"]
     store = storage(request)
     store.check_name(name)
-    stored = store.resolve(name, reference)
+    resolved = store.resolve(name, reference)
     request_headers = request.headers
     stored = negotiate(
         store,
         name,
-        stored,
+        resolved,
         _accepted(request_headers),
         by_tag=not is_digest_reference(reference),
         policy=store.options.negotiation,
@@ -55,6 +56,7 @@ async def get_manifest(request: web.Request) -> web.Response:
     digest = stored.digest
     etag = f'"{digest}"'
     headers = {"Docker-Content-Digest": digest, "ETag": etag, "Content-Type": stored.media_type}
+    _offer(request, store, name, reference, resolved, stored)
     if_none_match = request_headers.get("If-None-Match")
     if if_none_match is not None and (etag in if_none_match or digest == if_none_match):
         return web.Response(status=304, headers=headers)
@@ -62,6 +64,31 @@ async def get_manifest(request: web.Request) -> web.Response:
         headers["Content-Length"] = str(len(stored.body))
         return web.Response(headers=headers)
     return web.Response(body=stored.body, headers=headers)
+
+
+def _offer(
+    request: web.Request,
+    store: Storage,
+    name: str,
+    reference: str,
+    resolved: StoredManifest,
+    sent: StoredManifest,
+) -> None:
+    """Offer this answer for replay (fakeregistry.registry.http.answers) while the repository,
+    the reference's target and the manifest sent are the objects stored now: the storage's
+    generation misses changes made to its dictionaries directly."""
+    repo = store.repository(name)
+    by_tag = not is_digest_reference(reference)
+
+    def still_true() -> bool:
+        if repo is None or store.repositories.get(name) is not repo:
+            return False
+        if by_tag and repo.tags.get(reference) != resolved.digest:
+            return False
+        manifests = repo.manifests
+        return manifests.get(resolved.digest) is resolved and manifests.get(sent.digest) is sent
+
+    offer(request, store, still_true)
 
 
 # end-7: PUT /v2/<name>/manifests/<reference> — store the exact bytes under a tag or digest.

@@ -43,6 +43,7 @@ from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler, RequestPayloadError
 from aiohttp.web_request import BaseRequest
 
+from fakeregistry.registry.http.answers import ANSWERS, AnswerCache
 from fakeregistry.registry.http.direct import DirectBody, HeldBody, eligible_length, is_plain_tcp
 from fakeregistry.registry.http.middleware import API_VERSION_HEADER
 from fakeregistry.rules.errors import ErrorCode, RegistryError, error_body
@@ -93,6 +94,16 @@ def close_without_lingering(request: web.Request) -> None:
 # by connection: RequestHandler has __slots__, and instances are re-classed, so _Handler cannot
 # add attributes of its own.
 _HELD: dict[RequestHandler, HeldBody] = {}
+# Connections whose parser may hold part of a request (a head cut in two, body bytes): a head
+# arriving there is not replayed (fakeregistry.registry.http.answers), as it is not a request
+# of its own. Conservative: a body's end is not tracked, the next bodiless request clears it.
+_MID_MESSAGE: set[RequestHandler] = set()
+# The head (and the message parsed from it) of each connection's latest bodiless GET or HEAD,
+# for its answer to be kept once sent.
+_HEADS: dict[RequestHandler, tuple[RawRequestMessage, bytes]] = {}
+# A replayed answer is written without waiting for the transport to drain; past this much
+# unsent data the web layer answers, which waits.
+_REPLAY_MAX_BUFFERED = 1 << 20
 
 
 class _Handler(RequestHandler):
@@ -115,17 +126,89 @@ class _Handler(RequestHandler):
 
     def _feed(self, piece: bytes, rest: Sequence[bytes]) -> bool:
         """Parse ``piece``; False when the rest is not to be parsed now."""
+        if self._replay(piece):
+            return self._keepalive  # after a Connection: close answer, nothing more is read
         messages = self._messages
         queued = len(messages)
         super().data_received(piece)
         if len(messages) == queued:  # no request ended (a parse error queues one too)
+            _MID_MESSAGE.add(self)
             return not (self._force_close or self._close)
+        self._note_end(piece, len(messages) - queued)
         if self._parse_failed(queued):
             self._fail_bodies()
             return False  # the parser is broken now; the connection closes after the answer
         if self._force_close or self._close:
             return False
         return not self._hold(rest)
+
+    def _replay(self, piece: bytes) -> bool:
+        """Answer ``piece``, a whole request head, with a kept answer if the connection is
+        idle (nothing queued or in progress, so answers stay in order) and the parser is
+        between requests."""
+        manager = self._manager
+        if not isinstance(manager, _Server) or manager.answers is None:
+            return False
+        waiter = self._waiter
+        if waiter is None or waiter.done() or self in _MID_MESSAGE or self._logging_enabled:
+            return False
+        transport = self.transport
+        if (
+            transport is None
+            or not self._keepalive
+            or transport.get_write_buffer_size() > _REPLAY_MAX_BUFFERED
+        ):
+            return False
+        replayed = manager.answers.replay(piece)
+        if replayed is None:
+            return False
+        data, close = replayed
+        transport.write(data)
+        if close:  # as aiohttp ends a Connection: close exchange: the data goes, then FIN
+            self._keepalive = False
+            transport.close()
+        # What aiohttp's loop does per request: count it, and push the idle deadline on.
+        self._request_count += 1
+        manager.requests_count += 1
+        self._next_keepalive_close_time = self._loop.time() + self._keepalive_timeout
+        return True
+
+    def _note_end(self, piece: bytes, ended: int) -> None:
+        """Requests ended in ``piece``: is the parser between requests now, and is the last
+        one a bodiless GET or HEAD whose answer may be kept?"""
+        message, payload = self._messages[-1]
+        if not piece.endswith(_HEAD_END) or not payload.is_eof():
+            _MID_MESSAGE.add(self)
+            return
+        _MID_MESSAGE.discard(self)
+        if (
+            ended == 1
+            and isinstance(message, RawRequestMessage)
+            and message.method in ("GET", "HEAD")
+            and isinstance(self._manager, _Server)
+            and self._manager.answers is not None
+        ):
+            _HEADS[self] = (message, piece)
+
+    async def finish_response(
+        self, request: BaseRequest, resp: web.StreamResponse, start_time: float | None
+    ) -> tuple[web.StreamResponse, bool]:
+        sent = await super().finish_response(request, resp, start_time)
+        if _HEADS:
+            pending = _HEADS.pop(self, None)
+            manager = self._manager
+            if (
+                pending is not None
+                and pending[0] is request._message
+                and not sent[1]
+                and isinstance(manager, _Server)
+                and manager.answers is not None
+            ):
+                try:
+                    manager.answers.keep(pending[1], request, sent[0])
+                except Exception:  # the answer is sent; not keeping it only costs speed
+                    log.exception("could not keep a manifest answer for replay")
+        return sent
 
     def _hold(self, rest: Sequence[bytes]) -> bool:
         """Hold the connection if the request just parsed has a body to receive directly."""
@@ -165,6 +248,7 @@ class _Handler(RequestHandler):
         its first byte, without it the connection closes after the answer."""
         if fresh_parser:
             self._parser = _new_parser(self)
+            _MID_MESSAGE.discard(self)
         else:
             self._lingering_time = 0.0
         transport = self.transport
@@ -181,6 +265,8 @@ class _Handler(RequestHandler):
 
     def connection_lost(self, exc: BaseException | None) -> None:
         _HELD.pop(self, None)
+        _MID_MESSAGE.discard(self)
+        _HEADS.pop(self, None)
         super().connection_lost(exc)
 
     def _parse_failed(self, queued: int) -> bool:
@@ -273,6 +359,9 @@ def release_unclaimed(request: web.Request) -> None:
 
 
 class _Server(web.Server):
+    # The application's replayable answers (fakeregistry.registry.http.answers), if it has any.
+    answers: AnswerCache | None = None
+
     def __call__(self) -> RequestHandler:
         handler = super().__call__()
         handler.__class__ = _Handler
@@ -291,6 +380,8 @@ class RegistryRunner(web.AppRunner):
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
         server.__class__ = _Server
+        if isinstance(server, _Server):
+            server.answers = self.app.get(ANSWERS)
         return server
 
     async def stop_gracefully(self, timeout: float) -> None:
