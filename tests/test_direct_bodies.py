@@ -178,3 +178,111 @@ def test_body_over_the_cap_is_refused() -> None:
                 _location_path(client), params={"digest": digest}, content=BIG[: DIRECT_MIN + 1]
             )
             assert response.status_code == 201, response.text
+
+
+# -- a PATCH is answered before its hash is done; the session's hash continues from it ----------
+
+MIB = 1024 * 1024
+
+
+def _patch_raw(port: int, path: str, offset: int, chunk: bytes, *, cut: bool = False) -> bytes:
+    head = (
+        f"PATCH {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {len(chunk)}\r\n"
+        f"Content-Range: {offset}-{offset + len(chunk) - 1}\r\n\r\n"
+    ).encode()
+    if cut:  # half the body, then the connection is gone
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(head + chunk[: len(chunk) // 2])
+            time.sleep(0.2)
+        return b""
+    return raw_exchange(port, [head + chunk + b"GET /v2/ HTTP/1.1\r\nConnection: close\r\n\r\n"])
+
+
+# Each step: (chunk size, "ok" or "cut"); the final PUT carries the last entry of ``tail``.
+DEFERRED = {
+    "three-direct-patches": ([3 * MIB, 2 * MIB, 4 * MIB], b""),
+    "direct-then-small-patch": ([2 * MIB, 1000, 3 * MIB], b""),
+    "small-then-direct-patches": ([1000, 2 * MIB, 2 * MIB], b""),
+    "direct-patch-then-direct-put-body": ([2 * MIB], os.urandom(2 * MIB + 1)),
+    "direct-patch-then-small-put-body": ([2 * MIB], b"tail bytes"),
+}
+
+
+@pytest.mark.parametrize(("sizes", "tail"), DEFERRED.values(), ids=DEFERRED.keys())
+def test_session_digest_after_deferred_hashes(
+    registry: Target, sizes: list[int], tail: bytes
+) -> None:
+    chunks = [os.urandom(size) for size in sizes]
+    data = b"".join(chunks) + tail
+    with registry.client() as client:
+        location = client.post("/v2/repo/blobs/uploads/").headers["Location"]
+        offset = 0
+        for chunk in chunks:
+            response = client.patch(
+                location,
+                content=chunk,
+                headers={"Content-Range": f"{offset}-{offset + len(chunk) - 1}"},
+            )
+            assert response.status_code == 202, response.text
+            offset += len(chunk)
+            location = response.headers["Location"]
+        wrong = client.get(location)  # the status while the last hash may still run
+        assert wrong.headers["Range"] == f"0-{offset - 1}"
+        digest = digest_of(data)
+        response = client.put(location, params={"digest": digest}, content=tail)
+        assert response.status_code == 201, response.text
+        assert client.get(f"/v2/repo/blobs/{digest}").content == data
+
+
+def test_a_patch_cut_off_after_a_deferred_one_leaves_no_trace(registry: Target) -> None:
+    first, lost, second = os.urandom(2 * MIB), os.urandom(3 * MIB), os.urandom(2 * MIB)
+    with registry.client() as client:
+        path = _location_path(client)
+        _patch_raw(registry.port, path, 0, first)
+        _patch_raw(registry.port, path, len(first), lost, cut=True)
+        responses = parse_responses(_patch_raw(registry.port, path, len(first), second))
+        assert responses[0].status == 202, responses[0]
+        digest = digest_of(first + second)
+        response = client.put(path, params={"digest": digest})
+        assert response.status_code == 201, response.text
+
+
+def test_wrong_digest_after_deferred_hashes(registry: Target) -> None:
+    with registry.client() as client:
+        path = _location_path(client)
+        _patch_raw(registry.port, path, 0, os.urandom(2 * MIB))
+        response = client.put(path, params={"digest": digest_of(b"other")})
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["code"] == "DIGEST_INVALID"
+
+
+def test_the_next_chunk_continues_a_hash_still_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every hash held back a little, each chunk's PATCH is answered before its hash ends,
+    and the next chunk (and the closing PUT) continue from the hash still running."""
+    from fakeregistry.registry.http import requests, uploads
+
+    original_run = requests._DirectHasher.run
+    continued: list[bool] = []
+    original_stream = requests.stream_body
+
+    def slow_run(self: requests._DirectHasher) -> object:
+        time.sleep(0.2)
+        return original_run(self)
+
+    async def recording_stream(*args: object, **kwargs: object) -> None:
+        continued.append(kwargs.get("after") is not None)
+        await original_stream(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(requests._DirectHasher, "run", slow_run)
+    monkeypatch.setattr(uploads, "stream_body", recording_stream)
+    chunks = [os.urandom(2 * MIB) for _ in range(3)]
+    with target("in-process") as registry, registry.client() as client:
+        path = _location_path(client)
+        offset = 0
+        for chunk in chunks:
+            assert parse_responses(_patch_raw(registry.port, path, offset, chunk))[0].status == 202
+            offset += len(chunk)
+        digest = digest_of(b"".join(chunks))
+        assert client.put(path, params={"digest": digest}).status_code == 201
+        assert client.get(f"/v2/repo/blobs/{digest}").content == b"".join(chunks)
+    assert continued[:3] == [False, True, True]

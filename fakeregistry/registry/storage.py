@@ -18,6 +18,7 @@ import mmap
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -104,7 +105,7 @@ class BlobWriter:
     (small pieces are coalesced). Nothing is visible to storage until the writer is committed.
     """
 
-    __slots__ = ("_pending", "chunks", "hasher", "size")
+    __slots__ = ("_pending", "chunks", "hasher", "hashing", "size")
 
     #: The bytes stay in memory, so a large body may be received straight into the memory that
     #: stores it (registry/http/direct.py); writers that put bytes on disk say False.
@@ -112,6 +113,9 @@ class BlobWriter:
 
     def __init__(self, hasher: Hasher | None = None) -> None:
         self.hasher: Hasher = hasher or new_hasher()
+        # Set when a thread still hashes the body (registry/http/requests.py): its result is
+        # the writer's hasher; ``hasher`` is not to be read until then.
+        self.hashing: Future[Hasher] | None = None
         self.chunks: list[Buffer] = []
         self._pending = bytearray()
         self.size = 0
@@ -158,11 +162,26 @@ class Upload:
     size: int = 0
     hasher: Hasher = field(default_factory=new_hasher)
     touched: float = field(default_factory=time.monotonic)
+    # The last chunk's hash, while a thread still computes it (a PATCH is answered once its
+    # bytes are stored; the next chunk's hash continues from this one): the session's hasher
+    # is its result. See :meth:`settled_hasher`.
+    hashing: Future[Hasher] | None = None
+
+    def settled_hasher(self) -> Hasher:
+        """The session's hasher, once :attr:`hashing` is done (the HTTP layer waits for it)."""
+        if self.hashing is not None:
+            if not self.hashing.done():
+                raise RuntimeError("the upload's last chunk is still being hashed")
+            self.hasher, self.hashing = self.hashing.result(), None
+        return self.hasher
 
     def writer(self) -> BlobWriter:
         """A writer that continues this session's hash; commit it with
-        :meth:`Storage.append_upload`."""
-        return BlobWriter(self.hasher.copy())
+        :meth:`Storage.append_upload`. While the last chunk is still being hashed, its hasher
+        is a stand-in: the body's reader continues :attr:`hashing` instead."""
+        if self.hashing is not None and not self.hashing.done():
+            return BlobWriter(new_hasher(self.hasher.name))
+        return BlobWriter(self.settled_hasher().copy())
 
     @property
     def range_header(self) -> str:
@@ -389,7 +408,10 @@ class Storage:
         self.ledger.upload_bytes += writer.size
         upload.chunks.extend(writer.finish())
         upload.size += writer.size
-        upload.hasher = writer.hasher
+        if writer.hashing is not None:
+            upload.hashing = writer.hashing
+        else:
+            upload.hasher, upload.hashing = writer.hasher, None
         upload.touched = self._clock()
 
     def finish_upload(self, upload: Upload, digest: str) -> Blob:
@@ -397,8 +419,9 @@ class Storage:
         on a mismatch nothing is stored (``DIGEST_INVALID``)."""
         self._drop_upload(upload)
         parsed = _parse_digest(digest)
-        if upload.hasher.name == parsed.algorithm:
-            actual = upload.hasher.hexdigest()
+        hasher = upload.settled_hasher()
+        if hasher.name == parsed.algorithm:
+            actual = hasher.hexdigest()
         else:
             # The algorithm is only known now; hash the stored chunks once more (sha512 only).
             actual = _rehash(upload.chunks, parsed.algorithm)

@@ -152,7 +152,7 @@ class SessionWriter(BlobWriter):
     in_memory = False
 
     def __init__(self, upload: DiskUpload) -> None:
-        super().__init__(upload.hasher.copy())
+        super().__init__(upload.settled_hasher().copy())
         self._upload = upload
         self._file: IO[bytes] | None = None
         self.owner = not upload.busy
@@ -444,8 +444,9 @@ class DiskStorage(Storage):
             parsed = _parse(digest)
             if upload.synced != upload.size:
                 _sync_session(upload, upload.size)
-            if upload.hasher.name == parsed.algorithm:
-                actual = upload.hasher.hexdigest()
+            hasher = upload.settled_hasher()
+            if hasher.name == parsed.algorithm:
+                actual = hasher.hexdigest()
             else:
                 actual = _rehash_file(upload.path, parsed.algorithm)
             if actual != parsed.encoded:

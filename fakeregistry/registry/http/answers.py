@@ -19,7 +19,8 @@ with the current ``Date``, and recorded in the request log as the web layer woul
 - the handler's own check still holds: the repository, the tag's digest and the manifest
   object sent are the ones stored now (a test that pokes the dictionaries directly, as some
   corrupt a manifest on purpose, gets the new content);
-- no fault, rate limit or warning is planned (:class:`~fakeregistry.registry.faults.FaultPlan`).
+- no fault, rate limit or warning is planned (:class:`~fakeregistry.registry.faults.FaultPlan`);
+  an answer made while anything was planned is never kept (:func:`withdraw_offer`).
 
 Only answers a handler offers (:func:`offer`: manifest ``GET``/``HEAD`` that returned normally,
 ``200`` or ``304``) are kept, only from applications with no auth (tokens expire and
@@ -37,16 +38,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.helpers import rfc822_formatted_time
 from multidict import CIMultiDictProxy
 
-from fakeregistry.registry.http.instrument import Instruments
 from fakeregistry.registry.options import RegistryOptions
 from fakeregistry.registry.storage import Storage
 
-__all__ = ["ANSWERS", "MAX_ANSWER_BYTES", "MAX_ENTRIES", "AnswerCache", "offer"]
+if TYPE_CHECKING:  # instrument withdraws offers: it imports this module
+    from fakeregistry.registry.http.instrument import Instruments
+
+__all__ = ["ANSWERS", "MAX_ANSWER_BYTES", "MAX_ENTRIES", "AnswerCache", "offer", "withdraw_offer"]
 
 MAX_ENTRIES = 512
 # Manifests are capped at 4 MiB; those over 1 MiB are rare and cheap to answer anew by size.
@@ -64,6 +68,12 @@ _OFFERED: web.RequestKey[_Offer] = web.RequestKey("reusable_answer")
 
 _DATE = b"\r\nDate: "
 _DATE_LENGTH = len("Sun, 06 Nov 1994 08:49:37 GMT")
+
+
+def withdraw_offer(request: web.Request) -> None:
+    """Take back what the handler offered: something outside it shaped the answer (the fault
+    plan, by :mod:`~fakeregistry.registry.http.instrument`)."""
+    request.pop(_OFFERED, None)
 
 
 def offer(request: web.Request, storage: Storage, still_true: Callable[[], bool]) -> None:
@@ -151,7 +161,6 @@ class AnswerCache:
             or not self._options.answer_cache
             or not isinstance(response, web.Response)
             or request.version != (1, 1)
-            or not self._quiet()
         ):
             return
         body = response.body

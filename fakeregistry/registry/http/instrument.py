@@ -17,6 +17,7 @@ from aiohttp.abc import AbstractStreamWriter
 from aiohttp.typedefs import Handler, Middleware
 
 from fakeregistry.registry.faults import Fault, FaultPlan
+from fakeregistry.registry.http.answers import withdraw_offer
 from fakeregistry.registry.http.middleware import error_response
 from fakeregistry.registry.requestlog import RequestLog
 from fakeregistry.rules.errors import ErrorCode, RegistryError
@@ -103,8 +104,12 @@ def instrument_middleware(
         started = perf_counter()
         if plan.empty:
             response = await handler(request)
+            if not plan.empty:  # planned meanwhile (from another thread)
+                withdraw_offer(request)
         else:
             response = await _serve(request, handler, plan)
+            # A response the plan shaped (or might have) is never replayed.
+            withdraw_offer(request)
         log.record_request(
             request.method,
             request.path,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -17,6 +18,8 @@ from fakeregistry.registry.storage import BlobWriter, Buffer, Storage
 from fakeregistry.rules.digest import Hasher
 from fakeregistry.rules.errors import ErrorCode, RegistryError
 from fakeregistry.rules.numbers import parse_decimal
+
+T = TypeVar("T")
 
 __all__ = [
     "content_length",
@@ -65,8 +68,21 @@ def _hash_batch(hasher: Hasher, batch: Sequence[Buffer]) -> None:
         hasher.update(data)
 
 
-async def stream_body(request: web.Request, writer: BlobWriter) -> None:
+async def stream_body(
+    request: web.Request,
+    writer: BlobWriter,
+    *,
+    after: Future[Hasher] | None = None,
+    defer: bool = False,
+) -> None:
     """Feed the whole request body into ``writer`` as it arrives.
+
+    ``after``: the hash this body continues is still being computed (an upload session's last
+    chunk, :attr:`Upload.hashing`); its result, copied, replaces ``writer.hasher``.
+    ``defer``: a body received directly may return once its bytes are all here, its hash
+    still running (``writer.hashing``, which :meth:`Storage.append_upload` carries to the
+    session): a ``PATCH`` is answered without waiting for its last megabytes to be hashed, and
+    the next chunk's hash continues from it, on its own thread, while that chunk arrives.
 
     A body cut off before its declared length raises ``BLOB_UPLOAD_INVALID``; the caller then
     discards the writer, so nothing partial is stored. :class:`BodyReader` refuses encoded
@@ -80,8 +96,10 @@ async def stream_body(request: web.Request, writer: BlobWriter) -> None:
     )
     try:
         if reader.direct is not None:
-            await _stream_direct(reader, reader.direct, writer)
+            await _stream_direct(reader, reader.direct, writer, after, defer=defer)
         else:
+            if after is not None:
+                writer.hasher = (await asyncio.wrap_future(after)).copy()
             await _stream_pieces(reader, writer)
     finally:
         # No await between here and the caller's commit: the bytes move from "receiving" to
@@ -101,9 +119,10 @@ class _DirectHasher:
     megabytes when a batch is done): the loop only wakes the thread when it waits for bytes.
     """
 
-    def __init__(self, body: DirectBody, hasher: Hasher) -> None:
+    def __init__(self, body: DirectBody, hasher: Hasher, after: Future[Hasher] | None) -> None:
         self._body = body
         self._hasher = hasher
+        self._after = after
         self._ready = threading.Condition()
         self._waiting = False
         self._stopped = False
@@ -123,8 +142,11 @@ class _DirectHasher:
         with self._ready:
             self._ready.notify()
 
-    def run(self) -> None:
-        """The worker thread: hash every byte of the body, in order, as it arrives."""
+    def run(self) -> Hasher:
+        """The worker thread: hash every byte of the body, in order, as it arrives (after the
+        hash it continues is done); the hasher that has them."""
+        if self._after is not None:
+            self._hasher = self._after.result().copy()
         body = self._body
         while self.hashed < body.length:
             with self._ready:
@@ -133,60 +155,64 @@ class _DirectHasher:
                     self._ready.wait()
                 self._waiting = False
             if self._stopped or body.error is not None:
-                return
+                return self._hasher
             received = body.received
             for view in body.views(self.hashed, received):
                 self._hasher.update(view)
             self.hashed = received
+        return self._hasher
 
     def _enough(self) -> bool:
         body = self._body
         return body.received >= min(self.hashed + _HASH_BATCH, body.length)
 
 
-def _on_own_thread(function: Callable[[], None]) -> asyncio.Future[None]:
-    """Run ``function`` on a thread of its own; a future of its end. Not the loop's default
-    executor: a direct body's hasher waits for its bytes, and a few stalled clients would hold
-    all of that executor's threads until their body timeout."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[None] = loop.create_future()
-
-    def settle(error: BaseException | None) -> None:
-        if done.cancelled():
-            return
-        if error is None:
-            done.set_result(None)
-        else:
-            done.set_exception(error)
+def _on_own_thread(function: Callable[[], T]) -> Future[T]:
+    """Run ``function`` on a thread of its own; a future of its result (one the next chunk's
+    hashing thread can wait on, and the loop through ``asyncio.wrap_future``). Not the loop's
+    default executor: a direct body's hasher waits for its bytes, and a few stalled clients
+    would hold all of that executor's threads until their body timeout."""
+    future: Future[T] = Future()
 
     def run() -> None:
-        error: BaseException | None = None
+        if not future.set_running_or_notify_cancel():
+            return
         try:
-            function()
-        except BaseException as exc:  # handed to the awaiting coroutine
-            error = exc
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
-            loop.call_soon_threadsafe(settle, error)
+            future.set_result(function())
+        except BaseException as exc:  # handed to whoever waits for the result
+            future.set_exception(exc)
 
     threading.Thread(target=run, name="fakeregistry-hash", daemon=True).start()
-    return done
+    return future
 
 
-async def _stream_direct(reader: BodyReader, body: DirectBody, writer: BlobWriter) -> None:
+async def _stream_direct(
+    reader: BodyReader,
+    body: DirectBody,
+    writer: BlobWriter,
+    after: Future[Hasher] | None,
+    *,
+    defer: bool,
+) -> None:
     """Hash the directly received body on a worker thread as it arrives."""
-    hasher = _DirectHasher(body, writer.hasher)
+    hasher = _DirectHasher(body, writer.hasher, after)
     body.on_progress = hasher.progress
     hashing = _on_own_thread(hasher.run)
+    complete = False
     try:
         await reader.wait_direct(body.length)
+        complete = body.received == body.length and body.error is None
     finally:
         body.on_progress = None
         if body.received < body.length:
             hasher.stop()
-        # The hasher must not be used (or the writer committed) while a thread updates it.
-        await asyncio.shield(hashing)
+        if not (defer and complete):
+            # The hasher must not be used (or the writer committed) while a thread updates it.
+            writer.hasher = await asyncio.shield(asyncio.wrap_future(hashing))
     for segment in body.segments:
         writer.keep(segment)
+    if defer:
+        writer.hashing = hashing
 
 
 async def _stream_pieces(reader: BodyReader, writer: BlobWriter) -> None:

@@ -8,6 +8,8 @@ leaves the session as it was.
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from fakeregistry.registry.http.requests import (
@@ -93,8 +95,9 @@ def _session(request: web.Request) -> tuple[str, Upload]:
     return name, storage(request).get_upload(name, request.match_info["upload_id"])
 
 
-async def _append(request: web.Request, upload: Upload) -> None:
-    """Read this request's body into the session, checking ``Content-Range`` if sent."""
+async def _append(request: web.Request, upload: Upload, *, defer: bool) -> None:
+    """Read this request's body into the session, checking ``Content-Range`` if sent
+    (``defer``: its hash may still run when this returns, see ``stream_body``)."""
     start = upload.size
     expected: int | None = None
     content_range = request.headers.get("Content-Range")
@@ -113,8 +116,10 @@ async def _append(request: web.Request, upload: Upload) -> None:
                 ErrorCode.SIZE_INVALID,
                 f"Content-Range covers {expected} bytes, Content-Length is {declared}",
             )
+    hashing = upload.hashing
+    after = hashing if hashing is not None and not hashing.done() else None
     writer = upload.writer()
-    await stream_body(request, writer)
+    await stream_body(request, writer, after=after, defer=defer)
     if expected is not None and writer.size != expected:
         raise RegistryError(
             ErrorCode.SIZE_INVALID, f"Content-Range covers {expected} bytes, got {writer.size}"
@@ -127,7 +132,9 @@ async def _append(request: web.Request, upload: Upload) -> None:
 # https://github.com/opencontainers/distribution-spec/blob/main/spec.md#endpoints
 async def patch_upload(request: web.Request) -> web.Response:
     _, upload = _session(request)
-    await _append(request, upload)
+    # Answered once the chunk is stored; its hash goes on meanwhile, and the next chunk's (or
+    # the closing PUT) waits for it.
+    await _append(request, upload, defer=True)
     return web.Response(status=202, headers=_upload_headers(request, upload))
 
 
@@ -144,7 +151,9 @@ async def finish_upload(request: web.Request) -> web.Response:
         raise
     if upload.size == 0 and Digest.parse(digest).algorithm != upload.hasher.name:
         upload.hasher = Digest.parse(digest).hasher()
-    await _append(request, upload)
+    await _append(request, upload, defer=False)
+    if upload.hashing is not None:
+        await asyncio.wrap_future(upload.hashing)
     await store.flush(upload)
     return _created(name, store.finish_upload(upload, digest))
 
