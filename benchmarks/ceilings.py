@@ -3,7 +3,10 @@
 - ``hash_rate``: hashlib on one core over a buffer as large as a blob (sha256, sha512);
 - ``python -m benchmarks.ceilings raw``: a blocking server speaking just enough HTTP for the
   benchmark's client. An upload (``POST`` answers 202 and a ``Location``, ``PUT``/``PATCH`` with
-  a ``Content-Length``) is only ``recv_into`` a reused 1 MiB buffer; ``GET /blob/N?via=sendall``
+  a ``Content-Length``) is only ``recv_into`` a reused 1 MiB buffer, or with ``?keep=1``
+  ``recv_into`` fresh anonymous memory in 64 MiB segments that it keeps for good, as an
+  in-memory store must (on a VM, memory the guest has not touched lately can fault far
+  slower than copying: the physical limit of storing, not of receiving); ``GET /blob/N?via=sendall``
   answers N bytes with ``sendall`` from memory, ``?via=sendfile`` with ``os.sendfile`` from
   a ``memfd`` (1 MiB per call, as the registry writes). The loopback ceilings: what
   receiving and sending cost with nothing else done;
@@ -17,6 +20,7 @@ Both servers print ``Serving on http://127.0.0.1:PORT/`` first, as ``fakeregistr
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import socket
 import sys
@@ -29,6 +33,9 @@ __all__ = ["MB", "hash_rate"]
 MB = 1_000_000
 _HOST = "127.0.0.1"
 _RECV = 1024 * 1024
+_SEGMENT = 64 * 1024 * 1024  # as fakeregistry.registry.storage.SEGMENT_SIZE
+# What ``?keep=1`` uploads received, kept until the server exits.
+_KEPT: list[mmap.mmap] = []
 # The largest body the raw server sends (the benchmark's blobs are at most 256 MiB).
 _MAX_SEND = 256 * 1024 * 1024
 
@@ -106,6 +113,10 @@ def _serve_connection(sock: socket.socket, source: _Source) -> None:
             left = length - len(rest)
             if left < 0:
                 buffer += rest[length:]
+            if "keep=1" in target and left > 0:
+                if not _receive_kept(sock, left):
+                    return
+                left = 0
             while left > 0:
                 got = sock.recv_into(scratch, min(left, _RECV))
                 if not got:
@@ -134,6 +145,21 @@ def _serve_connection(sock: socket.socket, source: _Source) -> None:
                         sock.sendall(body[offset : offset + _RECV])
             else:
                 sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+
+
+def _receive_kept(sock: socket.socket, left: int) -> bool:
+    """Receive ``left`` bytes into fresh segments that are kept; False if the client left."""
+    while left > 0:
+        segment = mmap.mmap(-1, min(_SEGMENT, left))
+        _KEPT.append(segment)
+        view, offset = memoryview(segment), 0
+        while offset < len(segment):
+            got = sock.recv_into(view[offset:], min(len(segment) - offset, _RECV))
+            if not got:
+                return False
+            offset += got
+        left -= len(segment)
+    return True
 
 
 def serve_raw() -> None:
