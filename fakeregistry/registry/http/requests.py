@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import queue
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -169,23 +170,57 @@ class _DirectHasher:
         return body.received >= min(self.hashed + _HASH_BATCH, body.length)
 
 
-def _on_own_thread(function: Callable[[], T]) -> Future[T]:
-    """Run ``function`` on a thread of its own; a future of its result (one the next chunk's
-    hashing thread can wait on, and the loop through ``asyncio.wrap_future``). Not the loop's
-    default executor: a direct body's hasher waits for its bytes, and a few stalled clients
-    would hold all of that executor's threads until their body timeout."""
-    future: Future[T] = Future()
+class _HashThreads:
+    """Threads for the hashers of direct bodies, reused: starting a thread per body waited on
+    the loop for the new thread to be scheduled, which on two busy cores cost a chunked upload
+    each of its PATCHes. Never bounded, unlike the loop's default executor: a hasher waits for
+    its client's bytes, and a few stalled clients would hold every thread of a bounded pool
+    until their body timeout. A thread idle for :data:`_IDLE_SECONDS` ends."""
 
-    def run() -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            future.set_result(function())
-        except BaseException as exc:  # handed to whoever waits for the result
-            future.set_exception(exc)
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[queue.SimpleQueue[Callable[[], None]]] = []
 
-    threading.Thread(target=run, name="fakeregistry-hash", daemon=True).start()
-    return future
+    def run(self, function: Callable[[], T]) -> Future[T]:
+        """Run ``function`` on one of the threads; a future of its result (one the next
+        chunk's hashing thread can wait on, and the loop through ``asyncio.wrap_future``)."""
+        future: Future[T] = Future()
+
+        def task() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(function())
+            except BaseException as exc:  # handed to whoever waits for the result
+                future.set_exception(exc)
+
+        with self._lock:
+            tasks = self._idle.pop() if self._idle else None
+        if tasks is None:
+            tasks = queue.SimpleQueue()
+            threading.Thread(
+                target=self._work, args=(tasks,), name="fakeregistry-hash", daemon=True
+            ).start()
+        tasks.put(task)
+        return future
+
+    def _work(self, tasks: queue.SimpleQueue[Callable[[], None]]) -> None:
+        while True:
+            try:
+                task = tasks.get(timeout=_IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if tasks in self._idle:
+                        self._idle.remove(tasks)
+                        return
+                continue  # handed a task just now: it is in the queue
+            task()
+            with self._lock:
+                self._idle.append(tasks)
+
+
+_IDLE_SECONDS = 30.0
+_HASH_THREADS = _HashThreads()
 
 
 async def _stream_direct(
@@ -199,7 +234,7 @@ async def _stream_direct(
     """Hash the directly received body on a worker thread as it arrives."""
     hasher = _DirectHasher(body, writer.hasher, after)
     body.on_progress = hasher.progress
-    hashing = _on_own_thread(hasher.run)
+    hashing = _HASH_THREADS.run(hasher.run)
     complete = False
     try:
         await reader.wait_direct(body.length)
