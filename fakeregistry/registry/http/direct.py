@@ -5,7 +5,7 @@ piece into another new ``bytes`` object: two copies, and 4 KiB page faults on th
 On our own servers (:class:`fakeregistry.registry.http.protocol.RegistryRunner`, plain TCP) a
 ``PUT``/``PATCH``/``POST`` body declared by ``Content-Length`` of at least
 :data:`DIRECT_MIN` bytes is instead read by the socket's ``recv_into`` into segments of private
-anonymous memory (:func:`fakeregistry.registry.storage.new_segment`), which become the stored
+anonymous memory (:func:`fakeregistry.registry.content.new_segment`), which become the stored
 blob's chunks: one kernel copy per byte, no parser copy. A thread of the body's own hashes the
 bytes as they land (``fakeregistry.registry.http.requests``), woken through
 :attr:`DirectBody.on_progress`.
@@ -35,7 +35,7 @@ from aiohttp.http_parser import RawRequestMessage
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestPayloadError
 
-from fakeregistry.registry.storage import SEGMENT_SIZE, new_segment
+from fakeregistry.registry.content import SEGMENT_SIZE, new_segment
 
 __all__ = ["DIRECT_MIN", "DirectBody", "HeldBody", "eligible_length", "is_plain_tcp"]
 
