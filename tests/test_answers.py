@@ -24,6 +24,7 @@ import pytest
 
 from fakeregistry.registry.auth import AuthConfig, Users
 from fakeregistry.registry.faults import Fault, FaultPlan
+from fakeregistry.registry.http import answers as answers_module
 from fakeregistry.registry.http.answers import ANSWERS, MAX_ENTRIES
 from fakeregistry.registry.http.instrument import Instruments
 from fakeregistry.registry.options import RegistryOptions
@@ -355,6 +356,7 @@ class Never:
     headers: tuple[bytes, ...] = ()
     version: bytes = b"1.1"
     new_connection_each: bool = False
+    responses: int = 1  # what one request is answered with (100 Continue, then the answer)
 
 
 NEVER = {
@@ -366,6 +368,10 @@ NEVER = {
     "personality-distribution-3": Never(RegistryOptions(personality="distribution-3")),
     "access-log-on": Never(server={"access_log": _access_logger()}),
     "http-1.0": Never(version=b"1.0", new_connection_each=True),
+    # aiohttp answers "100 Continue" first; a replay would not.
+    "expect-100-continue": Never(
+        headers=(b"Expect: 100-continue\r\n",), new_connection_each=True, responses=2
+    ),
 }
 
 
@@ -374,7 +380,9 @@ def test_never_replayed(case: Never) -> None:
     with registry(case.options, **case.server) as r:
         request = get(f"/v2/{REPO}/manifests/t", ACCEPT_OCI, *case.headers, version=case.version)
         if case.new_connection_each:
-            answers = [exchange(r.server.port, (request,), expect=1)[0] for _ in range(3)]
+            answers = [
+                exchange(r.server.port, (request,), expect=case.responses)[-1] for _ in range(3)
+            ]
             assert all(a.status == 200 for a in answers), answers
             assert len({a.body for a in answers}) == 1
         else:
@@ -444,6 +452,17 @@ def test_a_head_in_two_segments_is_answered_by_the_web_layer() -> None:
         responses = r.exchange(request[:20], request[20:], expect=1, pause=0.2)
         assert responses[0].status == 200
         assert responses[0].headers["docker-content-digest"] == r.image.digest
+
+
+def test_kept_answers_are_bounded_in_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(answers_module, "MAX_TOTAL_BYTES", 4000)
+    with registry() as r:
+        answers = r.server.app[ANSWERS]
+        for number in range(40):
+            request = get(f"/v2/{REPO}/manifests/t?n={number}", ACCEPT_OCI)
+            raw_exchange_bytes(r.server.port, request, 1)
+            assert 0 < answers.size <= 4000
+        assert 0 < len(answers) < 40
 
 
 def test_kept_answers_are_bounded() -> None:

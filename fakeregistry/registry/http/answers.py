@@ -26,8 +26,10 @@ Only answers a handler offers (:func:`offer`: manifest ``GET``/``HEAD`` that ret
 ``200`` or ``304``) are kept, only from applications with no auth (tokens expire and
 credentials change who may pull), the ``spec`` personality (others keep per-request state:
 rate limits, counters), no access log (it would miss the line) and HTTP/1.1 requests
-(``Connection: close`` is answered alike, then closed); at most :data:`MAX_ENTRIES` answers
-of at most :data:`MAX_ANSWER_BYTES` each.
+(``Connection: close`` is answered alike, then closed; not with ``Expect`` or ``Upgrade``, to
+which aiohttp answers more than the response); at most :data:`MAX_ENTRIES` answers of at most
+:data:`MAX_ANSWER_BYTES` each and :data:`MAX_TOTAL_BYTES` in all (a client sending endless
+distinct heads, ``?n=1``, ``?n=2`` ..., costs at most that).
 ``RegistryOptions(answer_cache=False)`` (``serve --no-answer-cache``) turns it off.
 tests/test_answers.py holds each of these conditions and compares the replayed bytes with
 the web layer's, byte for byte but the date.
@@ -50,11 +52,20 @@ from fakeregistry.registry.storage import Storage
 if TYPE_CHECKING:  # instrument withdraws offers: it imports this module
     from fakeregistry.registry.http.instrument import Instruments
 
-__all__ = ["ANSWERS", "MAX_ANSWER_BYTES", "MAX_ENTRIES", "AnswerCache", "offer", "withdraw_offer"]
+__all__ = [
+    "ANSWERS",
+    "MAX_ANSWER_BYTES",
+    "MAX_ENTRIES",
+    "MAX_TOTAL_BYTES",
+    "AnswerCache",
+    "offer",
+    "withdraw_offer",
+]
 
 MAX_ENTRIES = 512
 # Manifests are capped at 4 MiB; those over 1 MiB are rare and cheap to answer anew by size.
 MAX_ANSWER_BYTES = 1 << 20
+MAX_TOTAL_BYTES = 32 << 20  # heads and answers together; past it the kept answers start over
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +115,7 @@ class AnswerCache:
         self._storage = storage
         self._instruments = instruments
         self._answers: dict[bytes, _Answer] = {}
+        self._bytes = 0  # of the kept heads and answers
         self._generation = storage.generation
         self._options = storage.options
         self.replayed = 0  # requests answered by replay (tests and benchmarks read it)
@@ -111,12 +123,18 @@ class AnswerCache:
     def __len__(self) -> int:
         return len(self._answers)
 
+    @property
+    def size(self) -> int:
+        """Bytes of the kept heads and answers."""
+        return self._bytes
+
     def _current(self) -> bool:
         """Whether the kept answers are of the current content (forgetting them if not) and
         replay is on."""
         storage = self._storage
         if storage.generation != self._generation or storage.options is not self._options:
             self._answers.clear()
+            self._bytes = 0
             self._generation = storage.generation
             self._options = storage.options
             return False
@@ -133,6 +151,7 @@ class AnswerCache:
             return None
         if not answer.still_true():
             del self._answers[head]
+            self._bytes -= _size(head, answer)
             return None
         started = time.perf_counter()
         self.replayed += 1
@@ -175,9 +194,7 @@ class AnswerCache:
         if at < 0:
             return
         at += len(_DATE)
-        if len(self._answers) >= MAX_ENTRIES:
-            self._answers.clear()
-        self._answers[head] = _Answer(
+        answer = _Answer(
             head_out[:at],
             head_out[at + _DATE_LENGTH :] + body,
             offered.still_true,
@@ -188,6 +205,19 @@ class AnswerCache:
             response.status,
             not response.keep_alive,
         )
+        replaced = self._answers.pop(head, None)  # kept before, not replayed (a plan, a queue)
+        if replaced is not None:
+            self._bytes -= _size(head, replaced)
+        size = _size(head, answer)
+        if len(self._answers) >= MAX_ENTRIES or self._bytes + size > MAX_TOTAL_BYTES:
+            self._answers.clear()
+            self._bytes = 0
+        self._answers[head] = answer
+        self._bytes += size
+
+
+def _size(head: bytes, answer: _Answer) -> int:
+    return len(head) + len(answer.before_date) + len(answer.after_date)
 
 
 ANSWERS = web.AppKey("answers", AnswerCache)

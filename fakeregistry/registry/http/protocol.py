@@ -185,6 +185,9 @@ class _Handler(RequestHandler):
             ended == 1
             and isinstance(message, RawRequestMessage)
             and message.method in ("GET", "HEAD")
+            and not message.upgrade
+            and "Expect" not in message.headers
+            and "Upgrade" not in message.headers
             and isinstance(self._manager, _Server)
             and self._manager.answers is not None
         ):
