@@ -263,7 +263,7 @@ def _blobs(bench: Bench, *, large: bool) -> None:
             theirs,
             size,
             digests[0],
-            digests[0] if theirs is not None else None,
+            digests[-1] if theirs is not None else None,  # the last round's went to both
             rounds,
             plan.timeout,
             _log,
