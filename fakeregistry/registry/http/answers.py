@@ -25,11 +25,11 @@ with the current ``Date``, and recorded in the request log as the web layer woul
 Only answers a handler offers (:func:`offer`: manifest ``GET``/``HEAD`` that returned normally,
 ``200`` or ``304``) are kept, only from applications with no auth (tokens expire and
 credentials change who may pull), the ``spec`` personality (others keep per-request state:
-rate limits, counters), no access log (it would miss the line) and HTTP/1.1 requests
-(``Connection: close`` is answered alike, then closed; not with ``Expect`` or ``Upgrade``, to
-which aiohttp answers more than the response); at most :data:`MAX_ENTRIES` answers of at most
-:data:`MAX_ANSWER_BYTES` each and :data:`MAX_TOTAL_BYTES` in all (a client sending endless
-distinct heads, ``?n=1``, ``?n=2`` ..., costs at most that).
+rate limits, counters) and HTTP/1.1 requests (``Connection: close`` is answered alike, then
+closed; not with ``Expect`` or ``Upgrade``, to which aiohttp answers more than the response).
+An access log gets the line the web layer would have written. At most :data:`MAX_ENTRIES`
+answers of at most :data:`MAX_ANSWER_BYTES` each and :data:`MAX_TOTAL_BYTES` in all (a client
+sending endless distinct heads, ``?n=1``, ``?n=2`` ..., costs at most that).
 ``RegistryOptions(answer_cache=False)`` (``serve --no-answer-cache``) turns it off.
 tests/test_answers.py holds each of these conditions and compares the replayed bytes with
 the web layer's, byte for byte but the date.
@@ -44,7 +44,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.helpers import rfc822_formatted_time
-from multidict import CIMultiDictProxy
+from aiohttp.http import HttpVersion
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from fakeregistry.registry.options import RegistryOptions
 from fakeregistry.registry.storage import Storage
@@ -106,6 +107,43 @@ class _Answer:
     headers: CIMultiDictProxy[str]
     status: int
     close: bool  # the request asked for Connection: close, and the answer says so
+    logged: LoggedExchange  # what an access logger reads of the request and the response
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedRequest:
+    """What aiohttp's access loggers (and ours, JSON) read of a request, for a replay."""
+
+    remote: str | None
+    method: str
+    path: str
+    path_qs: str
+    version: HttpVersion
+    headers: CIMultiDictProxy[str]
+
+    def get(self, key: object, default: object = None) -> object:
+        return default  # no request keys: a replay never has a signed-in user
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedExchange:
+    """A kept answer as an access logger reads it: the response's side (``status``,
+    ``body_length``, ``content_length``, ``headers``) and the request's, less the peer."""
+
+    method: str
+    path: str
+    path_qs: str
+    version: HttpVersion
+    request_headers: CIMultiDictProxy[str]
+    status: int
+    body_length: int
+    content_length: int | None
+    headers: CIMultiDictProxy[str]
+
+    def request(self, remote: str | None) -> LoggedRequest:
+        return LoggedRequest(
+            remote, self.method, self.path, self.path_qs, self.version, self.request_headers
+        )
 
 
 class AnswerCache:
@@ -143,9 +181,9 @@ class AnswerCache:
     def _quiet(self) -> bool:
         return self._instruments is None or self._instruments.plan.empty
 
-    def replay(self, head: bytes) -> tuple[bytes, bool] | None:
-        """The bytes to send for a request whose head is ``head`` and whether to close the
-        connection after them, or None: ask the app."""
+    def replay(self, head: bytes) -> tuple[bytes, bool, LoggedExchange] | None:
+        """The bytes to send for a request whose head is ``head``, whether to close the
+        connection after them and what to write to an access log; or None: ask the app."""
         answer = self._answers.get(head)
         if answer is None or not self._current() or not self._quiet():
             return None
@@ -165,7 +203,7 @@ class AnswerCache:
                 answer.status,
                 time.perf_counter() - started,
             )
-        return data, answer.close
+        return data, answer.close, answer.logged
 
     def keep(self, head: bytes, request: web.BaseRequest, response: web.StreamResponse) -> None:
         """Keep the answer just sent for ``request`` (whose head was ``head``) if its handler
@@ -204,6 +242,17 @@ class AnswerCache:
             request.headers,
             response.status,
             not response.keep_alive,
+            LoggedExchange(
+                request.method,
+                request.path,
+                request.path_qs,
+                request.version,
+                request.headers,
+                response.status,
+                response.body_length,
+                response.content_length,
+                CIMultiDictProxy(CIMultiDict(response.headers)),
+            ),
         )
         replaced = self._answers.pop(head, None)  # kept before, not replayed (a plan, a queue)
         if replaced is not None:
