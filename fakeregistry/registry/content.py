@@ -166,11 +166,12 @@ class Upload:
 
     def writer(self) -> BlobWriter:
         """A writer that continues this session's hash; commit it with
-        :meth:`Storage.append_upload`. While the last chunk is still being hashed, its hasher
-        is a stand-in: the body's reader continues :attr:`hashing` instead."""
-        if self.hashing is not None and not self.hashing.done():
+        :meth:`Storage.append_upload`. While the last chunk has a hash of its own
+        (:attr:`hashing`), the writer's hasher is a stand-in: the body's reader continues that
+        one instead (``stream_body(after=upload.hashing)``)."""
+        if self.hashing is not None:
             return BlobWriter(new_hasher(self.hasher.name))
-        return BlobWriter(self.settled_hasher().copy())
+        return BlobWriter(self.hasher.copy())
 
     @property
     def range_header(self) -> str:

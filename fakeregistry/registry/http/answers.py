@@ -101,13 +101,8 @@ class _Answer:
     before_date: bytes  # status line and the headers before Date's value
     after_date: bytes  # the rest of the head, and the body
     still_true: Callable[[], bool]
-    method: str
-    path: str
-    query: str
-    headers: CIMultiDictProxy[str]
-    status: int
     close: bool  # the request asked for Connection: close, and the answer says so
-    logged: LoggedExchange  # what an access logger reads of the request and the response
+    logged: LoggedExchange  # what the request log and an access logger record of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +122,13 @@ class LoggedRequest:
 
 @dataclass(frozen=True, slots=True)
 class LoggedExchange:
-    """A kept answer as an access logger reads it: the response's side (``status``,
-    ``body_length``, ``content_length``, ``headers``) and the request's, less the peer."""
+    """A kept answer as the request log and an access logger record it: the response's side
+    (``status``, ``body_length``, ``content_length``, ``headers``) and the request's, less the
+    peer."""
 
     method: str
     path: str
+    query: str
     path_qs: str
     version: HttpVersion
     request_headers: CIMultiDictProxy[str]
@@ -194,16 +191,17 @@ class AnswerCache:
         started = time.perf_counter()
         self.replayed += 1
         data = b"".join((answer.before_date, rfc822_formatted_time().encode(), answer.after_date))
+        logged = answer.logged
         if self._instruments is not None:
             self._instruments.log.record_request(
-                answer.method,
-                answer.path,
-                answer.query,
-                answer.headers,
-                answer.status,
+                logged.method,
+                logged.path,
+                logged.query,
+                logged.request_headers,
+                logged.status,
                 time.perf_counter() - started,
             )
-        return data, answer.close, answer.logged
+        return data, answer.close, logged
 
     def keep(self, head: bytes, request: web.BaseRequest, response: web.StreamResponse) -> None:
         """Keep the answer just sent for ``request`` (whose head was ``head``) if its handler
@@ -236,15 +234,11 @@ class AnswerCache:
             head_out[:at],
             head_out[at + _DATE_LENGTH :] + body,
             offered.still_true,
-            request.method,
-            request.path,
-            request.query_string,
-            request.headers,
-            response.status,
             not response.keep_alive,
             LoggedExchange(
                 request.method,
                 request.path,
+                request.query_string,
                 request.path_qs,
                 request.version,
                 request.headers,

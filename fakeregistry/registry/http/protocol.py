@@ -147,7 +147,8 @@ class _Handler(RequestHandler):
         idle (nothing queued or in progress, so answers stay in order) and the parser is
         between requests."""
         manager = self._manager
-        if not isinstance(manager, _Server) or manager.answers is None:
+        answers = self._answers()
+        if answers is None or manager is None:
             return False
         waiter = self._waiter
         if waiter is None or waiter.done() or self in _MID_MESSAGE:
@@ -159,7 +160,7 @@ class _Handler(RequestHandler):
             or transport.get_write_buffer_size() > _REPLAY_MAX_BUFFERED
         ):
             return False
-        replayed = manager.answers.replay(piece)
+        replayed = answers.replay(piece)
         if replayed is None:
             return False
         started = self._loop.time()
@@ -184,6 +185,11 @@ class _Handler(RequestHandler):
         self._next_keepalive_close_time = self._loop.time() + self._keepalive_timeout
         return True
 
+    def _answers(self) -> AnswerCache | None:
+        """The application's replayable answers, if it keeps any."""
+        manager = self._manager
+        return manager.answers if isinstance(manager, _Server) else None
+
     def _note_end(self, piece: bytes, ended: int) -> None:
         """Requests ended in ``piece``: is the parser between requests now, and is the last
         one a bodiless GET or HEAD whose answer may be kept?"""
@@ -196,11 +202,9 @@ class _Handler(RequestHandler):
             ended == 1
             and isinstance(message, RawRequestMessage)
             and message.method in ("GET", "HEAD")
-            and not message.upgrade
             and "Expect" not in message.headers
             and "Upgrade" not in message.headers
-            and isinstance(self._manager, _Server)
-            and self._manager.answers is not None
+            and self._answers() is not None
         ):
             _HEADS[self] = (message, piece)
 
@@ -210,16 +214,15 @@ class _Handler(RequestHandler):
         sent = await super().finish_response(request, resp, start_time)
         if _HEADS:
             pending = _HEADS.pop(self, None)
-            manager = self._manager
+            answers = self._answers()
             if (
                 pending is not None
                 and pending[0] is request._message
                 and not sent[1]
-                and isinstance(manager, _Server)
-                and manager.answers is not None
+                and answers is not None
             ):
                 try:
-                    manager.answers.keep(pending[1], request, sent[0])
+                    answers.keep(pending[1], request, sent[0])
                 except Exception:  # the answer is sent; not keeping it only costs speed
                     log.exception("could not keep a manifest answer for replay")
         return sent

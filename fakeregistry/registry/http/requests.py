@@ -78,8 +78,9 @@ async def stream_body(
 ) -> None:
     """Feed the whole request body into ``writer`` as it arrives.
 
-    ``after``: the hash this body continues is still being computed (an upload session's last
-    chunk, :attr:`Upload.hashing`); its result, copied, replaces ``writer.hasher``.
+    ``after``: the hash this body continues, which may still be being computed (an upload
+    session's last chunk, :attr:`Upload.hashing`); its result, copied, replaces
+    ``writer.hasher``.
     ``defer``: a body received directly may return once its bytes are all here, its hash
     still running (``writer.hashing``, which :meth:`Storage.append_upload` carries to the
     session): a ``PATCH`` is answered without waiting for its last megabytes to be hashed, and

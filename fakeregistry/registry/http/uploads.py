@@ -116,10 +116,8 @@ async def _append(request: web.Request, upload: Upload, *, defer: bool) -> None:
                 ErrorCode.SIZE_INVALID,
                 f"Content-Range covers {expected} bytes, Content-Length is {declared}",
             )
-    hashing = upload.hashing
-    after = hashing if hashing is not None and not hashing.done() else None
     writer = upload.writer()
-    await stream_body(request, writer, after=after, defer=defer)
+    await stream_body(request, writer, after=upload.hashing, defer=defer)
     if expected is not None and writer.size != expected:
         raise RegistryError(
             ErrorCode.SIZE_INVALID, f"Content-Range covers {expected} bytes, got {writer.size}"
