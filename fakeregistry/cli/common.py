@@ -23,28 +23,38 @@ def add_registry_arguments(parser: argparse.ArgumentParser) -> None:
         "--insecure", action="store_true", help="HTTPS without certificate verification"
     )
     transport.add_argument("--ca-file", metavar="F", help="trust the CAs in this PEM file")
+    add_credential_arguments(parser)
+
+
+def add_credential_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--username`` and ``--password-stdin`` (read by :func:`read_password`)."""
     parser.add_argument("--username", metavar="U", help="user name for the registry")
     parser.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
 
 
-def registry_connection(args: argparse.Namespace) -> HostConfig:
-    """The connection :func:`add_registry_arguments`' flags ask for (``UsageError`` when
-    ``--username`` and ``--password-stdin`` come alone)."""
-    password = None
+def read_password(args: argparse.Namespace) -> str | None:
+    """The password :func:`add_credential_arguments`' flags ask for, read from standard input
+    (``UsageError`` when ``--username`` and ``--password-stdin`` come alone)."""
     if args.password_stdin:
         if not args.username:
             raise UsageError("--password-stdin needs --username")
-        password = sys.stdin.readline().rstrip("\r\n")
-    elif args.username:
+        return sys.stdin.readline().rstrip("\r\n")
+    if args.username:
         raise UsageError("--username needs --password-stdin")
+    return None
+
+
+def registry_connection(args: argparse.Namespace) -> HostConfig:
+    """The connection :func:`add_registry_arguments`' flags ask for (``UsageError`` when
+    ``--username`` and ``--password-stdin`` come alone)."""
     return HostConfig(
         plain_http=True if args.plain_http else None,
         insecure=args.insecure,
         ca_file=args.ca_file,
         username=args.username,
-        password=password,
+        password=read_password(args),
     )
 
 

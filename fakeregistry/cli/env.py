@@ -9,7 +9,7 @@ import json
 import sys
 import tempfile
 
-from fakeregistry.cli.common import UsageError
+from fakeregistry.cli.common import UsageError, add_credential_arguments, read_password
 from fakeregistry.tools.clientenv import write_client_env
 
 __all__ = ["add_env_command", "run_env"]
@@ -29,22 +29,13 @@ def add_env_command(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "--dir", metavar="DIR", help="where to write the files (default: a new temporary one)"
     )
     env.add_argument("--ca-file", metavar="F", help="the registry's CA certificate (PEM)")
-    env.add_argument("--username", metavar="U", help="user name for the registry")
-    env.add_argument(
-        "--password-stdin", action="store_true", help="read the password from standard input"
-    )
+    add_credential_arguments(env)
     env.add_argument("--json", action="store_true", help="print the variables as JSON")
 
 
 def run_env(args: argparse.Namespace) -> int:
     try:
-        password = None
-        if args.password_stdin:
-            if not args.username:
-                raise UsageError("--password-stdin needs --username")
-            password = sys.stdin.readline().rstrip("\r\n")
-        elif args.username:
-            raise UsageError("--username needs --password-stdin")
+        password = read_password(args)
         directory = args.dir or tempfile.mkdtemp(prefix="fakeregistry-env-")
         setup = write_client_env(
             directory, args.url, ca_file=args.ca_file, username=args.username, password=password
