@@ -160,24 +160,7 @@ def format_table(rows: Sequence[Row]) -> str:
         "goal",
         "pass/fail",
     )
-    lines: list[tuple[str, ...]] = [header]
-    for row in rows:
-        ratio, share = row.ratio, row.share
-        ceiling = _number(row.ceiling, row.unit)
-        if row.ceiling_name and row.ceiling is not None:
-            ceiling = f"{ceiling} ({row.ceiling_name})"
-        lines.append(
-            (
-                f"{row.metric} ({row.unit})",
-                _number(row.ours, row.unit),
-                ceiling,
-                "-" if share is None else f"{share:.0%}",
-                _number(row.theirs, row.unit),
-                "-" if ratio is None else f"{ratio:.2f}x",
-                "; ".join(goal.text for goal in row.goals) or "-",
-                row.result,
-            )
-        )
+    lines = [header, *map(_cells, rows)]
     left = (0, 2, 6, 7)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = []
@@ -192,26 +175,29 @@ def format_table(rows: Sequence[Row]) -> str:
     return "\n".join(out)
 
 
+def _cells(row: Row) -> tuple[str, ...]:
+    """One row's cells, as both tables show them."""
+    ratio, share = row.ratio, row.share
+    ceiling = _number(row.ceiling, row.unit)
+    if row.ceiling_name and row.ceiling is not None:
+        ceiling = f"{ceiling} ({row.ceiling_name})"
+    return (
+        f"{row.metric} ({row.unit})",
+        _number(row.ours, row.unit),
+        ceiling,
+        "-" if share is None else f"{share:.0%}",
+        _number(row.theirs, row.unit),
+        "-" if ratio is None else f"{ratio:.2f}x",
+        "; ".join(goal.text for goal in row.goals) or "-",
+        row.result,
+    )
+
+
 def markdown_table(rows: Sequence[Row]) -> str:
     """The same table in Markdown, for the README."""
     out = [
         "| metric | fakeregistry | ceiling | share | distribution | ratio | goal | result |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
-    for row in rows:
-        ratio, share = row.ratio, row.share
-        ceiling = _number(row.ceiling, row.unit)
-        if row.ceiling_name and row.ceiling is not None:
-            ceiling = f"{ceiling} ({row.ceiling_name})"
-        cells = [
-            f"{row.metric} ({row.unit})",
-            _number(row.ours, row.unit),
-            ceiling,
-            "-" if share is None else f"{share:.0%}",
-            _number(row.theirs, row.unit),
-            "-" if ratio is None else f"{ratio:.2f}x",
-            "; ".join(goal.text for goal in row.goals) or "-",
-            row.result,
-        ]
-        out.append("| " + " | ".join(cells) + " |")
+    out.extend("| " + " | ".join(_cells(row)) + " |" for row in rows)
     return "\n".join(out)
