@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 __all__ = [
     "TEMP_MARK",
@@ -66,19 +69,25 @@ def install(source: Path, target: Path) -> None:
     fsync_dir(target.parent)
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    """Replace ``target`` with ``data``: a temporary file beside it, fsync, rename, fsync."""
-    make_dirs(target.parent)
+def _replace_with(target: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Put what ``write`` writes into a temporary file beside ``target``, fsync it and rename
+    it over ``target``; the temporary file is removed if anything fails."""
     temporary = target.with_name(f"{target.name}{TEMP_MARK}{uuid.uuid4().hex}")
     try:
         with open(temporary, "wb") as file:
-            file.write(data)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, target)
     except BaseException:
         remove(temporary)
         raise
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Replace ``target`` with ``data``: a temporary file beside it, fsync, rename, fsync."""
+    make_dirs(target.parent)
+    _replace_with(target, lambda file: file.write(data))
     fsync_dir(target.parent)
 
 
@@ -91,17 +100,8 @@ def link_or_copy(source: Path, target: Path) -> None:
     except FileExistsError:
         return
     except OSError:
-        temporary = target.with_name(f"{target.name}{TEMP_MARK}{uuid.uuid4().hex}")
-        try:
-            with open(source, "rb") as src, open(temporary, "wb") as dst:
-                while piece := src.read(1024 * 1024):
-                    dst.write(piece)
-                dst.flush()
-                os.fsync(dst.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            remove(temporary)
-            raise
+        with open(source, "rb") as src:
+            _replace_with(target, lambda dst: shutil.copyfileobj(src, dst, 1024 * 1024))
     fsync_dir(target.parent)
 
 

@@ -115,12 +115,7 @@ class BodyReader:
                 if body.received == before:
                     body.abandon()
                     close_without_lingering(self._request)
-                    raise RegistryError(
-                        self._code,
-                        f"no body data for {self._timeout:g} s (got {body.received} bytes)",
-                        status=408,
-                        headers=dict(CLOSE),
-                    ) from None
+                    raise self._stalled(body.received) from None
         if body.error is not None:
             close_without_lingering(self._request)
             if isinstance(body.error, RegistryError):
@@ -129,6 +124,15 @@ class BodyReader:
                 self._code, f"request body incomplete: {body.error}", headers=dict(CLOSE)
             )
         return body.received
+
+    def _stalled(self, received: int) -> RegistryError:
+        """408: no byte arrived for the body timeout (and the connection closes)."""
+        return RegistryError(
+            self._code,
+            f"no body data for {self._timeout:g} s (got {received} bytes)",
+            status=408,
+            headers=dict(CLOSE),
+        )
 
     async def read(self) -> bytes:
         """The next piece of the body; ``b""`` at its end."""
@@ -143,12 +147,7 @@ class BodyReader:
             async with asyncio.timeout(self._timeout):
                 data = await self._content.readany()
         except TimeoutError:
-            raise RegistryError(
-                self._code,
-                f"no body data for {self._timeout:g} s (got {self.size} bytes)",
-                status=408,
-                headers=dict(CLOSE),
-            ) from None
+            raise self._stalled(self.size) from None
         except BODY_ERRORS as exc:
             raise RegistryError(
                 self._code, f"request body incomplete: {exc}", headers=dict(CLOSE)
